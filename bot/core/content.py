@@ -1,0 +1,454 @@
+"""Loading and checking the content library: sources, intents, red-flag signs, messages.
+
+Layout of a content folder:
+    sources/*.txt        source documents, each opened by a YAML front-matter block
+    intents/*.yaml       intents, one file per topic
+    red_flags.yaml       red-flag signs and their everyday phrasings
+    messages.yaml        the bot's own words: safety messages, lead-ins, help text
+
+`load_library` checks everything and raises ContentError listing every problem with its
+file, line and field; it never returns a half-checked library.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from string import Formatter
+from typing import Any
+
+from bot.core.located_yaml import ContentError, ContentProblem, LocatedDocument, load_located
+from bot.core.types import TOPICS, Snippet, Source, Urgency
+
+TRUST_LEVELS = ("clinical", "editorial", "commercial")
+MIN_EXAMPLES = 8
+MAX_SNIPPETS = 3
+ANSWERLESS_TOPICS = frozenset({"smalltalk"})  # their reply is the lead-in, in our own words
+
+_TYPOGRAPHIC = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
+)
+
+
+def normalise_quote(text: str) -> str:
+    """The form in which a quote is compared with its source: case, spaces, quote marks."""
+    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHIC)
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    id: str
+    topic: str
+    question: str
+    examples: tuple[str, ...]
+    lead_in: str
+    snippets: tuple[Snippet, ...]
+    follow_ups: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RedFlagSign:
+    """A red-flag sign: it fires when every term group of one pattern occurs close together."""
+
+    id: str
+    level: Urgency
+    label: str
+    patterns: tuple[tuple[tuple[str, ...], ...], ...]
+    unless: tuple[str, ...]  # terms that cancel a nearby match ("fell" + "asleep")
+    needs_pain_context: bool
+    window: int
+
+
+@dataclass(frozen=True, slots=True)
+class RedFlagRules:
+    signs: tuple[RedFlagSign, ...]
+    negation_cues: tuple[str, ...]
+    hedges: tuple[str, ...]
+    pain_context: tuple[str, ...]
+    leg_symptom_terms: tuple[str, ...]  # no red flag, but worth the check question
+
+
+@dataclass(frozen=True, slots=True)
+class Messages:
+    """The bot's own words. Safety texts may use {number} (emergency number) and {signs}."""
+
+    safety: dict[str, str]  # emergency, urgent, soon, negated
+    leg_check: str
+    not_sure: str
+    off_topic: str
+    empty: str
+    disclaimer: str
+    help: str
+
+
+@dataclass(frozen=True)  # no slots: cached_property needs an instance __dict__
+class Library:
+    """Everything the engine needs, checked and immutable: swapped whole on reload."""
+
+    sources: dict[str, Source]
+    intents: tuple[Intent, ...]
+    red_flags: RedFlagRules
+    messages: Messages
+
+    def intent(self, intent_id: str) -> Intent:
+        return self.intents_by_id[intent_id]
+
+    @cached_property
+    def intents_by_id(self) -> dict[str, Intent]:
+        return {intent.id: intent for intent in self.intents}
+
+
+class _Checker:
+    """Collects problems while reading located documents, so all are reported at once."""
+
+    def __init__(self) -> None:
+        self.problems: list[ContentProblem] = []
+
+    def add(self, doc: LocatedDocument, path: tuple[str | int, ...], message: str) -> None:
+        self.problems.append(doc.problem(path, message))
+
+    def mapping(
+        self,
+        doc: LocatedDocument,
+        value: Any,
+        path: tuple[str | int, ...],
+        required: tuple[str, ...],
+        optional: tuple[str, ...] = (),
+    ) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.add(doc, path, "expected a mapping of fields")
+            return None
+        for key in required:
+            if key not in value or value[key] in (None, "", []):
+                self.add(doc, path, f"missing field '{key}'")
+        for key in value:
+            if key not in required and key not in optional:
+                allowed = ", ".join((*required, *optional))
+                self.add(doc, (*path, str(key)), f"unknown field (allowed: {allowed})")
+        return value
+
+    def text(self, doc: LocatedDocument, value: Any, path: tuple[str | int, ...]) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            self.add(doc, path, "YAML reads yes/no/on/off as true/false here: put the word in quotes")
+            return ""
+        if isinstance(value, int | float):
+            return str(value)
+        if not isinstance(value, str) or not value.strip():
+            self.add(doc, path, "expected a non-empty text")
+            return ""
+        return value.strip()
+
+    def text_list(self, doc: LocatedDocument, value: Any, path: tuple[str | int, ...]) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.add(doc, path, "expected a list")
+            return []
+        return [self.text(doc, item, (*path, i)) for i, item in enumerate(value)]
+
+
+def load_library(content_dir: Path | str) -> Library:
+    """Load and check a content folder; raise ContentError listing every problem."""
+    root = Path(content_dir)
+    checker = _Checker()
+    if not root.is_dir():
+        raise ContentError([ContentProblem(str(root), 0, "", "content folder not found")])
+    sources, source_texts = _load_sources(root, checker)
+    intents = _load_intents(root, checker, sources, source_texts)
+    red_flags = _read_file(root / "red_flags.yaml", checker, _parse_red_flags)
+    messages = _read_file(root / "messages.yaml", checker, _parse_messages)
+    if checker.problems or red_flags is None or messages is None:
+        raise ContentError(checker.problems)
+    return Library(sources, tuple(intents), red_flags, messages)
+
+
+def _read_file(path: Path, checker: _Checker, parse: Callable[[LocatedDocument, _Checker], Any]) -> Any:
+    try:
+        doc = load_located(path.read_text(encoding="utf-8"), str(path))
+    except FileNotFoundError:
+        checker.problems.append(ContentProblem(str(path), 0, "", "file not found"))
+        return None
+    except ContentError as exc:
+        checker.problems.extend(exc.problems)
+        return None
+    return parse(doc, checker)
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+def _load_sources(root: Path, checker: _Checker) -> tuple[dict[str, Source], dict[str, str]]:
+    sources: dict[str, Source] = {}
+    texts: dict[str, str] = {}
+    files = sorted((root / "sources").glob("*.txt"))
+    if not files:
+        checker.problems.append(ContentProblem(str(root / "sources"), 0, "", "no source documents"))
+    for path in files:
+        parsed = _parse_source(path, checker)
+        if parsed is None:
+            continue
+        source, body = parsed
+        if source.id in sources:
+            checker.problems.append(ContentProblem(str(path), 2, "id", f"duplicate source id '{source.id}'"))
+            continue
+        sources[source.id] = source
+        texts[source.id] = normalise_quote(body)
+    return sources, texts
+
+
+def _parse_source(path: Path, checker: _Checker) -> tuple[Source, str] | None:
+    text = path.read_text(encoding="utf-8")
+    parts = text.split("---\n", 2)
+    if not text.startswith("---\n") or len(parts) < 3:
+        checker.problems.append(ContentProblem(str(path), 1, "", "must open with a '---' front-matter block"))
+        return None
+    try:
+        doc = load_located(parts[1], str(path))
+    except ContentError as exc:
+        checker.problems.extend(ContentProblem(p.file, p.line + 1, p.field, p.message) for p in exc.problems)
+        return None
+    # Front matter starts on line 2 of the file.
+    doc = LocatedDocument(doc.file, doc.data, {k: v + 1 for k, v in doc.lines.items()})
+    meta = checker.mapping(doc, doc.data, (), ("id", "title", "publisher", "trust"), ("note",))
+    if meta is None:
+        return None
+    source_id = checker.text(doc, meta.get("id"), ("id",))
+    if source_id and not re.fullmatch(r"[a-z0-9_]+", source_id):
+        checker.add(doc, ("id",), "use lower-case letters, digits and _ only")
+    trust = meta.get("trust")
+    if trust not in TRUST_LEVELS:
+        checker.add(doc, ("trust",), f"unknown trust level {trust!r} (use {', '.join(TRUST_LEVELS)})")
+    source = Source(
+        id=source_id,
+        title=checker.text(doc, meta.get("title"), ("title",)),
+        publisher=checker.text(doc, meta.get("publisher"), ("publisher",)),
+        trust=str(trust),
+    )
+    return source, parts[2]
+
+
+# --- intents -------------------------------------------------------------------------------
+
+
+def _load_intents(
+    root: Path, checker: _Checker, sources: dict[str, Source], source_texts: dict[str, str]
+) -> list[Intent]:
+    intents: list[Intent] = []
+    seen_ids: dict[str, str] = {}
+    seen_examples: dict[str, str] = {}
+    follow_up_refs: list[tuple[LocatedDocument, tuple[str | int, ...], str]] = []
+    files = sorted((root / "intents").glob("*.yaml"))
+    if not files:
+        checker.problems.append(ContentProblem(str(root / "intents"), 0, "", "no intent files"))
+    for path in files:
+        try:
+            doc = load_located(path.read_text(encoding="utf-8"), str(path))
+        except ContentError as exc:
+            checker.problems.extend(exc.problems)
+            continue
+        top = checker.mapping(doc, doc.data, (), ("intents",))
+        entries = top.get("intents") if top else None
+        if top is not None and not isinstance(entries, list):
+            checker.add(doc, ("intents",), "expected a list of intents")
+            continue
+        for index, entry in enumerate(entries or []):
+            intent = _parse_intent(doc, checker, entry, ("intents", index), sources, source_texts)
+            if intent is None:
+                continue
+            path_here = ("intents", index)
+            if intent.id in seen_ids:
+                checker.add(doc, (*path_here, "id"), f"duplicate intent id (also in {seen_ids[intent.id]})")
+            seen_ids[intent.id] = f"{doc.file}:{doc.line((*path_here, 'id'))}"
+            for i, example in enumerate(intent.examples):
+                key = " ".join(example.casefold().split())
+                owner = seen_examples.get(key)
+                if owner is not None and owner != intent.id:
+                    checker.add(doc, (*path_here, "examples", i), f"phrasing also used by intent '{owner}'")
+                seen_examples.setdefault(key, intent.id)
+            follow_up_refs += [
+                (doc, (*path_here, "follow_ups", i), ref) for i, ref in enumerate(intent.follow_ups)
+            ]
+            intents.append(intent)
+    for doc, path, ref in follow_up_refs:
+        if ref not in seen_ids:
+            checker.add(doc, path, f"unknown intent id '{ref}'")
+    return intents
+
+
+def _parse_intent(
+    doc: LocatedDocument,
+    checker: _Checker,
+    entry: Any,
+    path: tuple[str | int, ...],
+    sources: dict[str, Source],
+    source_texts: dict[str, str],
+) -> Intent | None:
+    fields = checker.mapping(
+        doc, entry, path, ("id", "topic", "question", "examples"), ("lead_in", "answer", "follow_ups")
+    )
+    if fields is None:
+        return None
+    intent_id = checker.text(doc, fields.get("id"), (*path, "id"))
+    if intent_id and not re.fullmatch(r"[a-z0-9_]+", intent_id):
+        checker.add(doc, (*path, "id"), "use lower-case letters, digits and _ only")
+    topic = fields.get("topic")
+    if topic not in TOPICS or topic == "urgent":
+        usable = ", ".join(t for t in TOPICS if t != "urgent")
+        checker.add(doc, (*path, "topic"), f"unknown topic {topic!r} (use one of: {usable})")
+    examples = checker.text_list(doc, fields.get("examples"), (*path, "examples"))
+    if "examples" in fields and len(examples) < MIN_EXAMPLES:
+        checker.add(doc, (*path, "examples"), f"needs at least {MIN_EXAMPLES} phrasings, has {len(examples)}")
+    lead_in = checker.text(doc, fields.get("lead_in"), (*path, "lead_in"))
+    snippets = _parse_answer(doc, checker, fields.get("answer"), (*path, "answer"), sources, source_texts)
+    if topic in ANSWERLESS_TOPICS:
+        if snippets:
+            checker.add(doc, (*path, "answer"), f"{topic} intents reply with their lead_in only")
+        if not lead_in:
+            checker.add(doc, (*path, "lead_in"), f"{topic} intents need a lead_in (their reply)")
+    elif "answer" in fields and not 1 <= len(fields["answer"] or []) <= MAX_SNIPPETS:
+        checker.add(doc, (*path, "answer"), f"needs 1 to {MAX_SNIPPETS} snippets")
+    elif "answer" not in fields:
+        checker.add(doc, path, "missing field 'answer'")
+    follow_ups = checker.text_list(doc, fields.get("follow_ups"), (*path, "follow_ups"))
+    return Intent(
+        id=intent_id,
+        topic=str(topic),
+        question=checker.text(doc, fields.get("question"), (*path, "question")),
+        examples=tuple(e for e in examples if e),
+        lead_in=lead_in,
+        snippets=tuple(snippets),
+        follow_ups=tuple(f for f in follow_ups if f),
+    )
+
+
+def _parse_answer(
+    doc: LocatedDocument,
+    checker: _Checker,
+    value: Any,
+    path: tuple[str | int, ...],
+    sources: dict[str, Source],
+    source_texts: dict[str, str],
+) -> list[Snippet]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        checker.add(doc, path, "expected a list of snippets")
+        return []
+    snippets: list[Snippet] = []
+    for i, item in enumerate(value):
+        here = (*path, i)
+        fields = checker.mapping(doc, item, here, ("source", "quote"))
+        if fields is None:
+            continue
+        source_id = fields.get("source")
+        quote = checker.text(doc, fields.get("quote"), (*here, "quote"))
+        if source_id not in sources:
+            checker.add(doc, (*here, "source"), f"unknown source id {source_id!r}")
+            continue
+        if quote and normalise_quote(quote) not in source_texts[source_id]:
+            checker.add(doc, (*here, "quote"), f"not found verbatim in source '{source_id}'")
+            continue
+        if quote:
+            snippets.append(Snippet(quote=" ".join(quote.split()), source=sources[source_id]))
+    return snippets
+
+
+# --- red flags and messages ----------------------------------------------------------------
+
+
+def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | None:
+    top = checker.mapping(
+        doc, doc.data, (), ("signs", "negation_cues", "pain_context", "leg_symptom_terms"), ("hedges",)
+    )
+    if top is None:
+        return None
+    signs: list[RedFlagSign] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(top.get("signs") or []):
+        path = ("signs", index)
+        fields = checker.mapping(
+            doc, entry, path, ("id", "level", "label", "match"), ("needs_pain_context", "window", "unless")
+        )
+        if fields is None:
+            continue
+        sign_id = checker.text(doc, fields.get("id"), (*path, "id"))
+        if sign_id in seen:
+            checker.add(doc, (*path, "id"), f"duplicate sign id '{sign_id}'")
+        seen.add(sign_id)
+        try:
+            level = Urgency(fields.get("level"))
+        except ValueError:
+            checker.add(doc, (*path, "level"), "level must be emergency, urgent or soon")
+            continue
+        patterns = _parse_patterns(doc, checker, fields.get("match"), (*path, "match"))
+        window = fields.get("window", 8)
+        if not isinstance(window, int) or window < 1:
+            checker.add(doc, (*path, "window"), "window must be a positive whole number of words")
+            window = 8
+        signs.append(
+            RedFlagSign(
+                id=sign_id,
+                level=level,
+                label=checker.text(doc, fields.get("label"), (*path, "label")),
+                patterns=patterns,
+                unless=tuple(
+                    t.casefold() for t in checker.text_list(doc, fields.get("unless"), (*path, "unless"))
+                ),
+                needs_pain_context=bool(fields.get("needs_pain_context", False)),
+                window=window,
+            )
+        )
+    return RedFlagRules(
+        signs=tuple(signs),
+        negation_cues=tuple(checker.text_list(doc, top.get("negation_cues"), ("negation_cues",))),
+        hedges=tuple(checker.text_list(doc, top.get("hedges"), ("hedges",))),
+        pain_context=tuple(checker.text_list(doc, top.get("pain_context"), ("pain_context",))),
+        leg_symptom_terms=tuple(checker.text_list(doc, top.get("leg_symptom_terms"), ("leg_symptom_terms",))),
+    )
+
+
+def _parse_patterns(
+    doc: LocatedDocument, checker: _Checker, value: Any, path: tuple[str | int, ...]
+) -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """`match` is a list of patterns; a pattern is a list of term groups; a group, of terms."""
+    if not isinstance(value, list) or not value:
+        checker.add(doc, path, "expected a list of patterns (each a list of term lists)")
+        return ()
+    patterns = []
+    for i, pattern in enumerate(value):
+        if not isinstance(pattern, list) or not pattern:
+            checker.add(doc, (*path, i), "a pattern is a list of term lists")
+            continue
+        groups = []
+        for j, group in enumerate(pattern):
+            terms = checker.text_list(doc, group, (*path, i, j))
+            if not terms or not all(terms):
+                checker.add(doc, (*path, i, j), "a term list needs at least one term")
+            groups.append(tuple(t.casefold() for t in terms if t))
+        patterns.append(tuple(groups))
+    return tuple(patterns)
+
+
+_MESSAGE_FIELDS = ("leg_check", "not_sure", "off_topic", "empty", "disclaimer", "help")
+_SAFETY_LEVELS = ("emergency", "urgent", "soon", "negated")
+
+
+def _parse_messages(doc: LocatedDocument, checker: _Checker) -> Messages | None:
+    top = checker.mapping(doc, doc.data, (), ("safety", *_MESSAGE_FIELDS))
+    if top is None:
+        return None
+    safety_map = checker.mapping(doc, top.get("safety"), ("safety",), _SAFETY_LEVELS) or {}
+    safety = {level: checker.text(doc, safety_map.get(level), ("safety", level)) for level in _SAFETY_LEVELS}
+    for level, text in safety.items():
+        fields = {name for _, name, _, _ in Formatter().parse(text) if name is not None}
+        if fields - {"number", "signs"}:
+            checker.add(doc, ("safety", level), "the placeholders allowed are {number} and {signs}")
+    texts = {name: checker.text(doc, top.get(name), (name,)) for name in _MESSAGE_FIELDS}
+    return Messages(safety=safety, **texts)

@@ -1,0 +1,138 @@
+"""The core: one call turns an incoming message into a reply (or into silence).
+
+Order per message: normalise, red-flag screen (always, addressed or not), then, only for
+messages addressed to the bot, intent matching and the answer. `handle` is synchronous
+on purpose: it is pure CPU work well under a millisecond, so adapters call it directly
+from their async handlers without a thread hop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.content import Intent, Library
+from bot.core.matching import IntentMatcher, MatchResult
+from bot.core.normalisation import normalise
+from bot.core.replies import safety_notice, suggestions_for
+from bot.core.safety import RedFlagScreener
+from bot.core.types import IncomingMessage, MatchExplanation, Reply, SafetyNotice, Urgency
+
+ANSWER_THRESHOLD = 52.0  # a match below this is never given as an answer
+SUGGEST_THRESHOLD = 30.0  # below this the message is treated as off topic
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedLibrary:
+    """A library with its compiled screen and index: swapped as one object on reload."""
+
+    library: Library
+    screener: RedFlagScreener
+    matcher: IntentMatcher
+
+    @classmethod
+    def build(cls, library: Library) -> PreparedLibrary:
+        return cls(library, RedFlagScreener(library.red_flags), IntentMatcher(library.intents))
+
+
+class Engine:
+    """Answers messages from the current library; `replace_library` swaps it atomically."""
+
+    def __init__(self, library: Library, emergency_number: str = "999") -> None:
+        self._prepared = PreparedLibrary.build(library)
+        self.emergency_number = emergency_number
+
+    @property
+    def library(self) -> Library:
+        return self._prepared.library
+
+    def replace_library(self, library: Library) -> None:
+        """Compile first, then swap one reference: in-flight messages keep the old one."""
+        self._prepared = PreparedLibrary.build(library)
+
+    def handle(self, message: IncomingMessage) -> Reply | None:
+        """The reply to send, or None when the bot should stay quiet."""
+        prepared = self._prepared  # one consistent library for the whole message
+        messages = prepared.library.messages
+        text = normalise(message.text)
+        screening = prepared.screener.screen(text)
+        safety = safety_notice(screening, messages, self.emergency_number)
+        if not message.addressed:
+            return None if safety is None else _safety_only(safety)
+        if not text.words:
+            return Reply(answered=False, safety=safety, lead_in=messages.empty)
+        match = prepared.matcher.match(text)
+        leg_check = ""
+        if not screening.fired and (
+            prepared.screener.mentions_any(text, prepared.screener.leg_terms)
+            or (match.best is not None and match.best.intent.topic == "sciatica_leg")
+        ):
+            leg_check = messages.leg_check
+        return self._compose(prepared, match, safety, leg_check)
+
+    def reply_for_intent(self, intent_id: str) -> Reply | None:
+        """The answer of a known intent (a follow-up button press); None if it no longer exists."""
+        prepared = self._prepared
+        intent = prepared.library.intents_by_id.get(intent_id)
+        if intent is None:
+            return None
+        return self._answer(prepared, intent, score=100.0, safety=None, leg_check="")
+
+    def _compose(
+        self, prepared: PreparedLibrary, match: MatchResult, safety: SafetyNotice | None, leg_check: str
+    ) -> Reply:
+        messages = prepared.library.messages
+        best = match.best
+        explanation = MatchExplanation(
+            best_phrasing=best.phrasing if best else None,
+            runner_up_intent=match.ranked[1].intent.id if len(match.ranked) > 1 else None,
+            runner_up_score=match.ranked[1].score if len(match.ranked) > 1 else 0.0,
+        )
+        score = best.score if best else 0.0
+        if best is not None and best.score >= ANSWER_THRESHOLD:
+            return self._answer(prepared, best.intent, score, safety, leg_check, explanation)
+        if safety is not None and safety.level is not None:
+            # A bare red-flag report: the safety message is the whole answer.
+            topic = "urgent" if safety.is_urgent else "see_a_doctor"
+            return Reply(answered=False, topic=topic, score=score, safety=safety, explanation=explanation)
+        candidates = [r.intent for r in match.ranked if r.score >= SUGGEST_THRESHOLD]
+        candidates = [i for i in candidates if i.topic != "smalltalk"][:MAX_SUGGESTIONS]
+        return Reply(
+            answered=False,
+            score=score,
+            safety=safety,
+            lead_in=messages.not_sure if candidates else messages.off_topic,
+            suggestions=suggestions_for(candidates),
+            closing_check=leg_check,
+            explanation=explanation,
+        )
+
+    @staticmethod
+    def _answer(
+        prepared: PreparedLibrary,
+        intent: Intent,
+        score: float,
+        safety: SafetyNotice | None,
+        leg_check: str,
+        explanation: MatchExplanation | None = None,
+    ) -> Reply:
+        follow_ups = [prepared.library.intent(i) for i in intent.follow_ups]
+        return Reply(
+            answered=True,
+            intent_id=intent.id,
+            topic=intent.topic,
+            score=score,
+            safety=safety,
+            lead_in=intent.lead_in,
+            snippets=intent.snippets,
+            suggestions=suggestions_for(follow_ups),
+            closing_check=leg_check,
+            disclaimer=prepared.library.messages.disclaimer if intent.snippets else "",
+            explanation=explanation or MatchExplanation(),
+        )
+
+
+def _safety_only(safety: SafetyNotice) -> Reply:
+    """The reply to an unaddressed message: the safety block and nothing else."""
+    topic = "urgent" if safety.is_urgent else ("see_a_doctor" if safety.level is Urgency.SOON else None)
+    return Reply(answered=False, topic=topic, safety=safety)

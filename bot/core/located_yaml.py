@@ -1,0 +1,97 @@
+"""Safe YAML loading that remembers the line of every value, for precise error messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContentProblem:
+    """One thing wrong with the content, pointing at a file, a line and a field."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ContentError(Exception):
+    """The content has problems; `problems` lists every one found."""
+
+    def __init__(self, problems: list[ContentProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedDocument:
+    """Plain Python data plus the 1-based line of each value, keyed by its path."""
+
+    file: str
+    data: Any
+    lines: dict[Path, int]
+
+    def line(self, path: Path) -> int:
+        """The line of `path`, or of its nearest ancestor that has one."""
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def problem(self, path: Path, message: str) -> ContentProblem:
+        return ContentProblem(self.file, self.line(path), field_name(path), message)
+
+
+def field_name(path: Path) -> str:
+    """Render ("intents", 3, "examples") as intents[3].examples."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def load_located(text: str, file: str) -> LocatedDocument:
+    """Parse `text` with the safe loader (no object construction) and keep line numbers.
+
+    Raises ContentError naming the file and line when the text is not valid YAML.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[Path, int] = {}
+        data = _convert(loader, node, (), lines) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ContentError([ContentProblem(file, line, "", f"not valid YAML: {exc.problem}")]) from exc
+    except yaml.YAMLError as exc:
+        raise ContentError([ContentProblem(file, 1, "", f"not valid YAML: {exc}")]) from exc
+    finally:
+        loader.dispose()
+    return LocatedDocument(file, data, lines)
+
+
+def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)  # resolves merge keys (<<) the way safe_load does
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if key in result:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            result[key] = _convert(loader, value_node, (*path, str(key)), lines)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(loader, child, (*path, i), lines) for i, child in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)

@@ -1,0 +1,124 @@
+"""Turning a raw chat message into clean lower-case words, once per message.
+
+Both the red-flag screen and the matcher read the result, so a message is normalised the
+same way for both, and content terms are normalised with the same function at load time.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+MAX_MESSAGE_CHARS = 4000  # longer input is cut: no real question is longer, and it bounds work
+
+_LINK = re.compile(r"(?:https?://|www\.)\S+")
+_MENTION = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>|(?<!\w)@\w+")  # Discord markup, @handles
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\ufe0e\ufe0f\u200d\u20e3]")
+_APOSTROPHE = re.compile(r"(?<=\w)['\u2019\u2018`\u00b4](?=\w)")
+_REPEATS = re.compile(r"(\w)\1{2,}")  # "sooooo" -> "soo"
+_TOKEN = re.compile(r"[^\W_]+|[.!?;,\n]")
+_CLAUSE_BREAK = frozenset(".!?;,\n")
+_CLAUSE_WORDS = frozenset({"but", "although", "though", "however"})
+
+# Apostrophes are dropped first, so "can't" and "cant" both arrive here as "cant".
+_EXPANSIONS: dict[str, str] = {
+    "cant": "cannot",
+    "cnt": "cannot",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "wont": "will not",
+    "isnt": "is not",
+    "wasnt": "was not",
+    "arent": "are not",
+    "werent": "were not",
+    "havent": "have not",
+    "hasnt": "has not",
+    "hadnt": "had not",
+    "shouldnt": "should not",
+    "couldnt": "could not",
+    "wouldnt": "would not",
+    "aint": "is not",
+    "im": "i am",
+    "ive": "i have",
+    "id": "i would",
+    "ill": "i will",
+    "youre": "you are",
+    "whats": "what is",
+    "hows": "how is",
+    "thats": "that is",
+    "theres": "there is",
+    "idk": "i do not know",
+    # runner and chat abbreviations
+    "lbp": "lower back pain",
+    "hammies": "hamstrings",
+    "hammy": "hamstring",
+    "physio": "physiotherapist",
+    "physios": "physiotherapist",
+    "pt": "physiotherapist",
+    "doc": "doctor",
+    "dr": "doctor",
+    "gp": "doctor",
+    "xt": "cross training",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "ty": "thanks",
+    "tho": "though",
+    "bc": "because",
+    "cuz": "because",
+    "coz": "because",
+    "w": "with",
+    "rn": "right now",
+    "smth": "something",
+    "abt": "about",
+    "b4": "before",
+    "ibu": "ibuprofen",
+    "bk": "back",
+    "lwr": "lower",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedText:
+    """A message as words. `clause_starts` marks words that open a new clause."""
+
+    words: tuple[str, ...]
+    clause_starts: frozenset[int]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+def normalise(raw: str) -> NormalisedText:
+    """NFKC, case, links, mentions, emoji, repeated letters, contractions, abbreviations."""
+    text = unicodedata.normalize("NFKC", raw[:MAX_MESSAGE_CHARS]).casefold()
+    text = _LINK.sub(" ", text)
+    text = _MENTION.sub(" ", text)
+    text = _EMOJI.sub(" ", text)
+    text = _APOSTROPHE.sub("", text)
+    text = _REPEATS.sub(r"\1\1", text)
+    words: list[str] = []
+    clause_starts: set[int] = {0}
+    for token in _TOKEN.findall(text):
+        if token in _CLAUSE_BREAK:
+            clause_starts.add(len(words))
+            continue
+        if token in _CLAUSE_WORDS:
+            clause_starts.add(len(words))
+        words.extend(_EXPANSIONS.get(token, token).split())
+    return NormalisedText(tuple(words), frozenset(clause_starts))
+
+
+def deletion_variants(word: str) -> set[str]:
+    """The word with any one letter removed: the basis of one-typo lookups.
+
+    Two words are one edit apart (insert, delete, replace, most swaps) when they share a
+    variant or one is a variant of the other.
+    """
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}

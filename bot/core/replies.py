@@ -1,0 +1,59 @@
+"""Building the platform-neutral reply, and its plain-text rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core.content import Intent, Messages, RedFlagSign
+from bot.core.safety import Screening
+from bot.core.types import Reply, SafetyNotice, Suggestion
+
+
+def safety_notice(screening: Screening, messages: Messages, emergency_number: str) -> SafetyNotice | None:
+    """The safety block for what the screen found, or None when it found nothing."""
+    if not screening.found_anything:
+        return None
+    lines = []
+    if screening.level is not None:
+        signs = [s for s in screening.fired if s.level == screening.level]
+        lines.append(_fill(messages.safety[screening.level.value], signs, emergency_number))
+    if screening.negated:
+        lines.append(_fill(messages.safety["negated"], screening.negated, emergency_number))
+    return SafetyNotice(
+        level=screening.level,
+        signs=tuple(s.id for s in screening.fired),
+        negated_signs=tuple(s.id for s in screening.negated),
+        text="\n".join(lines),
+    )
+
+
+def _fill(template: str, signs: Sequence[RedFlagSign], number: str) -> str:
+    labels = [s.label for s in signs]
+    joined = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return template.format(signs=joined, number=number)
+
+
+def suggestions_for(intents: Sequence[Intent]) -> tuple[Suggestion, ...]:
+    return tuple(Suggestion(intent.id, intent.question) for intent in intents)
+
+
+def render_plain(reply: Reply) -> str:
+    """The whole reply as plain text: what the terminal shows and `ask --json` reports."""
+    parts: list[str] = []
+    if reply.safety:
+        parts.append(reply.safety.text)
+    if reply.lead_in:
+        parts.append(reply.lead_in)
+    for snippet in reply.snippets:
+        parts.append(
+            f"\u201c{snippet.quote}\u201d\n  \u2014 {snippet.source.title} ({snippet.source.publisher})"
+        )
+    if reply.suggestions:
+        label = "You could also ask:" if reply.answered else ""
+        items = "\n".join(f"  \u2022 {s.question}" for s in reply.suggestions)
+        parts.append(f"{label}\n{items}".strip("\n") if label else items)
+    if reply.closing_check:
+        parts.append(reply.closing_check)
+    if reply.disclaimer:
+        parts.append(reply.disclaimer)
+    return "\n\n".join(parts)

@@ -1,0 +1,116 @@
+"""The objects that cross the boundary between the core and the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+TOPICS: tuple[str, ...] = (
+    "causes",
+    "should_i_run",
+    "prevention",
+    "relief",
+    "see_a_doctor",
+    "sciatica_leg",
+    "upper_back",
+    "return_to_running",
+    "urgent",
+    "smalltalk",
+)
+
+
+class Urgency(Enum):
+    """Red-flag levels, most serious first; `rank` orders them."""
+
+    EMERGENCY = "emergency"
+    URGENT = "urgent"
+    SOON = "soon"
+
+    @property
+    def rank(self) -> int:
+        return {"emergency": 3, "urgent": 2, "soon": 1}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """A message as every adapter hands it to the engine.
+
+    `addressed` is true when the member spoke to the bot: a direct message, a mention,
+    a reply to the bot or a command. Unaddressed group messages are only screened for
+    red flags.
+    """
+
+    text: str
+    conversation_id: str = "console"
+    addressed: bool = True
+    platform: str = "console"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: str
+    title: str
+    publisher: str
+    trust: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    quote: str
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A question the member may want to ask next (a button on chat platforms)."""
+
+    intent_id: str
+    question: str
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyNotice:
+    """The red-flag part of a reply; it always opens the reply."""
+
+    level: Urgency | None  # None when every sign found was negated
+    signs: tuple[str, ...]
+    negated_signs: tuple[str, ...]
+    text: str
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.level in (Urgency.EMERGENCY, Urgency.URGENT)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchExplanation:
+    """Why the matcher chose what it chose (shown by `ask --json --explain`)."""
+
+    best_phrasing: str | None = None
+    runner_up_intent: str | None = None
+    runner_up_score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A platform-neutral reply; adapters only render it."""
+
+    answered: bool
+    intent_id: str | None = None
+    topic: str | None = None
+    score: float = 0.0
+    safety: SafetyNotice | None = None
+    lead_in: str = ""
+    snippets: tuple[Snippet, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
+    closing_check: str = ""  # the leg-symptom check question, when it applies
+    disclaimer: str = ""
+    explanation: MatchExplanation = field(default_factory=MatchExplanation)
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """The distinct sources quoted, in order of first use."""
+        seen: dict[str, Source] = {}
+        for snippet in self.snippets:
+            seen.setdefault(snippet.source.id, snippet.source)
+        return tuple(seen.values())

@@ -59,6 +59,7 @@ class RedFlagSign:
     level: Urgency
     label: str
     patterns: tuple[tuple[tuple[str, ...], ...], ...]
+    mentions: tuple[tuple[tuple[str, ...], ...], ...]  # count only when negated
     unless: tuple[str, ...]  # terms that cancel a nearby match ("fell" + "asleep")
     needs_pain_context: bool
     window: int
@@ -68,7 +69,9 @@ class RedFlagSign:
 class RedFlagRules:
     signs: tuple[RedFlagSign, ...]
     negation_cues: tuple[str, ...]
+    negation_after: tuple[str, ...]
     hedges: tuple[str, ...]
+    fillers: tuple[str, ...]
     pain_context: tuple[str, ...]
     leg_symptom_terms: tuple[str, ...]  # no red flag, but worth the check question
 
@@ -299,7 +302,7 @@ def _parse_intent(
     if intent_id and not re.fullmatch(r"[a-z0-9_]+", intent_id):
         checker.add(doc, (*path, "id"), "use lower-case letters, digits and _ only")
     topic = fields.get("topic")
-    if topic not in TOPICS or topic == "urgent":
+    if not isinstance(topic, str) or topic not in TOPICS or topic == "urgent":
         usable = ", ".join(t for t in TOPICS if t != "urgent")
         checker.add(doc, (*path, "topic"), f"unknown topic {topic!r} (use one of: {usable})")
     examples = checker.text_list(doc, fields.get("examples"), (*path, "examples"))
@@ -365,7 +368,11 @@ def _parse_answer(
 
 def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | None:
     top = checker.mapping(
-        doc, doc.data, (), ("signs", "negation_cues", "pain_context", "leg_symptom_terms"), ("hedges",)
+        doc,
+        doc.data,
+        (),
+        ("signs", "negation_cues", "pain_context", "leg_symptom_terms"),
+        ("hedges", "negation_after", "fillers"),
     )
     if top is None:
         return None
@@ -374,7 +381,11 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
     for index, entry in enumerate(top.get("signs") or []):
         path = ("signs", index)
         fields = checker.mapping(
-            doc, entry, path, ("id", "level", "label", "match"), ("needs_pain_context", "window", "unless")
+            doc,
+            entry,
+            path,
+            ("id", "level", "label", "match"),
+            ("needs_pain_context", "window", "unless", "mention"),
         )
         if fields is None:
             continue
@@ -388,6 +399,11 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
             checker.add(doc, (*path, "level"), "level must be emergency, urgent or soon")
             continue
         patterns = _parse_patterns(doc, checker, fields.get("match"), (*path, "match"))
+        mentions = (
+            _parse_patterns(doc, checker, fields.get("mention"), (*path, "mention"))
+            if "mention" in fields
+            else ()
+        )
         window = fields.get("window", 8)
         if not isinstance(window, int) or window < 1:
             checker.add(doc, (*path, "window"), "window must be a positive whole number of words")
@@ -398,6 +414,7 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
                 level=level,
                 label=checker.text(doc, fields.get("label"), (*path, "label")),
                 patterns=patterns,
+                mentions=mentions,
                 unless=tuple(
                     t.casefold() for t in checker.text_list(doc, fields.get("unless"), (*path, "unless"))
                 ),
@@ -409,6 +426,8 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
         signs=tuple(signs),
         negation_cues=tuple(checker.text_list(doc, top.get("negation_cues"), ("negation_cues",))),
         hedges=tuple(checker.text_list(doc, top.get("hedges"), ("hedges",))),
+        negation_after=tuple(checker.text_list(doc, top.get("negation_after"), ("negation_after",))),
+        fillers=tuple(checker.text_list(doc, top.get("fillers"), ("fillers",))),
         pain_context=tuple(checker.text_list(doc, top.get("pain_context"), ("pain_context",))),
         leg_symptom_terms=tuple(checker.text_list(doc, top.get("leg_symptom_terms"), ("leg_symptom_terms",))),
     )

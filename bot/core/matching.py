@@ -22,7 +22,7 @@ import snowballstemmer
 from rapidfuzz import fuzz
 
 from bot.core.content import Intent
-from bot.core.normalisation import NormalisedText, deletion_variants, normalise
+from bot.core.normalisation import NormalisedText, TypoIndex, normalise
 
 # Words that carry no topic. Question words ("why", "should", "how") are kept on purpose:
 # they separate causes from prevention from should-I-run.
@@ -129,7 +129,7 @@ STOPWORDS = frozenset(
 RERANK_INTENTS = 6  # how many intents the second stage re-scores
 LEXICAL_WEIGHT = 0.75  # share of the final score from stage 1; the rest from rapidfuzz
 PHRASING_COVERAGE_EXPONENT = 0.7  # how much "the message says all a phrasing says" counts
-MIN_CORRECTION_LENGTH = 3
+MIN_CORRECTION_LENGTH = 4  # shorter known words are never typo targets
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,11 +196,8 @@ class IntentMatcher:
     def _build_vocabulary(self, texts: list[tuple[str, ...]]) -> None:
         counts = Counter(w for words in texts for w in words)
         self._known = set(counts)
-        self._variants: dict[str, str] = {}
-        for word, _ in counts.most_common():  # most frequent word wins a shared variant
-            if len(word) >= MIN_CORRECTION_LENGTH + 1:
-                for variant in deletion_variants(word):
-                    self._variants.setdefault(variant, word)
+        # Most frequent first, so the commoner word wins when a typo is near two.
+        self._typos = TypoIndex([w for w, _ in counts.most_common()], MIN_CORRECTION_LENGTH)
 
     def _build_index(self, texts: list[tuple[str, ...]]) -> None:
         stems_per_phrasing = [{self._stem(w) for w in words} for words in texts]
@@ -221,16 +218,10 @@ class IntentMatcher:
 
     def _correct_uncached(self, word: str) -> str:
         """A word one typo away from a known word becomes that word."""
-        if word in self._known or len(word) < MIN_CORRECTION_LENGTH:
+        if word in self._known:
             return word
-        if word in self._variants:  # the typo added a letter
-            return self._variants[word]
-        for variant in deletion_variants(word):
-            if variant in self._known:  # the typo added a letter to a short word
-                return variant
-            if variant in self._variants:  # replaced or swapped letters
-                return self._variants[variant]
-        return word
+        near = self._typos.near(word)
+        return near[0] if near else word
 
     def _lexical_scores(self, stems: set[str]) -> np.ndarray:
         known = [s for s in stems if s in self._postings]

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from rapidfuzz.distance import OSA
 
 MAX_MESSAGE_CHARS = 4000  # longer input is cut: no real question is longer, and it bounds work
 
 _LINK = re.compile(r"(?:https?://|www\.)\S+")
 _MENTION = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>|(?<!\w)@\w+")  # Discord markup, @handles
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\ufe0e\ufe0f\u200d\u20e3]")
+_POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b")  # "back's" -> "back"
+_UNIT = re.compile(r"(?<=\d)(?=(?:kg|kgs|kilos|lbs|lb|st|stone|km|mi|k|am|pm)\b)")  # "6kg" -> "6 kg"
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2019\u2018`\u00b4](?=\w)")
 _REPEATS = re.compile(r"(\w)\1{2,}")  # "sooooo" -> "soo"
 _TOKEN = re.compile(r"[^\W_]+|[.!?;,\n]")
@@ -101,7 +106,9 @@ def normalise(raw: str) -> NormalisedText:
     text = _LINK.sub(" ", text)
     text = _MENTION.sub(" ", text)
     text = _EMOJI.sub(" ", text)
+    text = _POSSESSIVE.sub("", text)
     text = _APOSTROPHE.sub("", text)
+    text = _UNIT.sub(" ", text)
     text = _REPEATS.sub(r"\1\1", text)
     words: list[str] = []
     clause_starts: set[int] = {0}
@@ -115,10 +122,33 @@ def normalise(raw: str) -> NormalisedText:
     return NormalisedText(tuple(words), frozenset(clause_starts))
 
 
-def deletion_variants(word: str) -> set[str]:
-    """The word with any one letter removed: the basis of one-typo lookups.
+class TypoIndex:
+    """Finds the known words one typo away from a word (insert, delete, replace or swap).
 
-    Two words are one edit apart (insert, delete, replace, most swaps) when they share a
-    variant or one is a variant of the other.
+    Candidates come from a table of one-letter deletions (fast); each is then confirmed
+    with the optimal-string-alignment distance, since two words that share a deletion can
+    be two edits apart ("aches" and "chest").
     """
+
+    def __init__(self, words: Iterable[str], min_length: int) -> None:
+        self._min_length = min_length
+        self._by_variant: dict[str, list[str]] = {}
+        for word in words:  # in the caller's order: earlier words are preferred
+            if len(word) >= min_length:
+                for variant in {word, *_deletions(word)}:
+                    self._by_variant.setdefault(variant, []).append(word)
+
+    def near(self, word: str) -> list[str]:
+        """Known words within one edit of `word`, in preference order."""
+        if len(word) < self._min_length - 1:
+            return []
+        found: dict[str, None] = {}
+        for variant in (word, *_deletions(word)):
+            for known in self._by_variant.get(variant, ()):
+                if known != word and OSA.distance(word, known) <= 1:
+                    found[known] = None
+        return list(found)
+
+
+def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}

@@ -1,27 +1,39 @@
 """Red-flag screening: runs on every message before anything else.
 
-A sign fires when all term groups of one of its patterns occur within a few words of each
-other. Words are matched exactly, by prefix (`numb*`) or with one typo (words of five
-letters or more). A match preceded in its clause by a negation cue ("no", "never",
-"without"...) counts as negated: it still produces a short "if you ever notice" line,
-because negation detection is wrong often enough that silence would be unsafe.
-Hedges ("kinda", "not sure if") never negate.
+A sign fires when all term groups of one of its `match` patterns occur within a few words
+of each other. Words match exactly, by prefix (`numb*`) or with one typo (words of five
+letters or more); filler words ("really", "kinda") are skipped so that "cannot really
+feel" matches "cannot feel".
+
+Negation: a match with a negation cue shortly before it in its clause ("no numbness") or
+a reassurance right after it ("bladder totally normal") counts as negated. A negated sign
+never fires, but it is never dropped either: it produces a short "if you ever notice"
+line, because negation detection is wrong often enough that silence would be unsafe.
+`mention` patterns catch negated mentions too loose to fire on their own ("legs aren't
+weak"). Hedges ("not sure if", "kinda") never negate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz.distance import OSA
+
 from bot.core.content import RedFlagRules, RedFlagSign
-from bot.core.normalisation import NormalisedText, deletion_variants, normalise
+from bot.core.normalisation import NormalisedText, TypoIndex, normalise
 from bot.core.types import Urgency
 
 NEGATION_LOOKBACK = 5  # words before a match in which a negation cue negates it
-MIN_FUZZY_LENGTH = 5  # shorter words must match exactly: "numb" must not match "dumb"
+NEGATION_LOOKAHEAD = 4  # words after a match in which a reassurance negates it
+MIN_FUZZY_LENGTH = 6  # shorter words must match exactly: "takes" must not match "wakes"
+
+_DOUBLED = re.compile(r"(\w)\1")
 
 Term = tuple[str, ...]  # a term's words; a word ending in "*" is a prefix
+Pattern = list[list[Term]]  # term groups that must all occur close together
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,26 +49,52 @@ class Screening:
         return bool(self.fired or self.negated)
 
 
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """A message's words as sets of term words they satisfy, indexed by term word."""
+
+    forms: list[frozenset[str]]
+    index: dict[str, list[int]]
+    clause_starts: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledSign:
+    sign: RedFlagSign
+    match: list[Pattern]
+    mention: list[Pattern]
+    unless: list[Term]
+
+
 class RedFlagScreener:
     """Compiled red-flag rules. Build once per library; `screen` is cheap and pure."""
 
     def __init__(self, rules: RedFlagRules) -> None:
-        self._signs = rules.signs
-        self._patterns = {
-            sign.id: [[[_compile_term(t) for t in group] for group in p] for p in sign.patterns]
+        self._signs = [
+            _CompiledSign(
+                sign,
+                [_compile_pattern(p) for p in sign.patterns],
+                [_compile_pattern(p) for p in sign.mentions],
+                [_compile_term(t) for t in sign.unless],
+            )
             for sign in rules.signs
-        }
-        self._unless = {sign.id: [_compile_term(t) for t in sign.unless] for sign in rules.signs}
-        all_terms = [t for pats in self._patterns.values() for p in pats for g in p for t in g]
-        all_terms += [t for terms in self._unless.values() for t in terms]
+        ]
         self._negations = [_compile_term(cue) for cue in rules.negation_cues]
+        self._reassurances = [_compile_term(cue) for cue in rules.negation_after]
         self._hedges = [_compile_term(hedge) for hedge in rules.hedges]
         self._pain_context = [_compile_term(term) for term in rules.pain_context]
         self.leg_terms = [_compile_term(term) for term in rules.leg_symptom_terms]
-        vocabulary = _vocabulary(
-            [*all_terms, *self._negations, *self._hedges, *self._pain_context, *self.leg_terms]
-        )
-        self._lexicon = _Lexicon(vocabulary)
+        terms = [
+            *(t for s in self._signs for p in (*s.match, *s.mention) for g in p for t in g),
+            *(t for s in self._signs for t in s.unless),
+            *self._negations,
+            *self._reassurances,
+            *self._hedges,
+            *self._pain_context,
+            *self.leg_terms,
+        ]
+        fillers = {w for f in rules.fillers for w in normalise(f).words}
+        self._lexicon = _Lexicon({word for term in terms for word in term}, fillers)
 
     def screen(self, text: NormalisedText) -> Screening:
         """Find the red-flag signs in a normalised message."""
@@ -65,21 +103,19 @@ class RedFlagScreener:
         has_pain_context = any(_find(term, words) for term in self._pain_context)
         fired: list[RedFlagSign] = []
         negated: list[RedFlagSign] = []
-        for sign in self._signs:
-            if sign.needs_pain_context and not has_pain_context:
-                continue
-            starts = [
-                start
-                for pattern in self._patterns[sign.id]
-                for start in _pattern_matches(pattern, words, sign.window)
-                if not _near_any(self._unless[sign.id], words, start, sign.window)
-            ]
-            if not starts:
-                continue
-            if all(self._is_negated(start, words, text.clause_starts, hedged) for start in starts):
-                negated.append(sign)
-            else:
+        for compiled in self._signs:
+            sign = compiled.sign
+            # Loose signs (fever, a fall) need the message to be about pain too.
+            usable = has_pain_context or not sign.needs_pain_context
+            spans = self._occurrences(compiled.match, compiled.unless, words, sign.window) if usable else []
+            negations = [self._is_negated(span, words, hedged) for span in spans]
+            if spans and not all(negations):
                 fired.append(sign)
+            elif spans or any(
+                self._is_negated(span, words, hedged)
+                for span in self._occurrences(compiled.mention, compiled.unless, words, sign.window)
+            ):
+                negated.append(sign)
         level = max((s.level for s in fired), key=lambda lvl: lvl.rank, default=None)
         return Screening(level, tuple(fired), tuple(negated))
 
@@ -88,20 +124,48 @@ class RedFlagScreener:
         words = self._lexicon.read(text)
         return any(_find(term, words) for term in terms)
 
-    def _is_negated(self, start: int, words: _Words, clause_starts: frozenset[int], hedged: set[int]) -> bool:
+    def _occurrences(
+        self, patterns: list[Pattern], unless: list[Term], words: _Words, window: int
+    ) -> list[_Span]:
+        return [
+            span
+            for pattern in patterns
+            for span in _pattern_matches(pattern, words, window)
+            if not any(abs(s - span.first) <= window for term in unless for s in _find(term, words))
+        ]
+
+    def _is_negated(self, span: _Span, words: _Words, hedged: set[int]) -> bool:
+        """A cue shortly before the match or between its terms, or a reassurance after it."""
+        start, end = span.first, span.last
         first = start
-        while first > 0 and start - first < NEGATION_LOOKBACK and first not in clause_starts:
+        while first > 0 and start - first < NEGATION_LOOKBACK and first not in words.clause_starts:
             first -= 1
-        return any(
-            first <= position < start and position not in hedged
+        last = end
+        while (
+            last < len(words.forms) - 1
+            and last - end < NEGATION_LOOKAHEAD
+            and last + 1 not in words.clause_starts
+        ):
+            last += 1
+        before = any(
+            first <= p < end
+            and p not in span.matched
+            and p not in hedged
+            and _same_clause_as_next(p, span, words)
             for cue in self._negations
-            for position in _find(cue, words)
+            for p in _find(cue, words)
         )
+        after = any(end < p <= last for cue in self._reassurances for p in _find(cue, words))
+        return before or after
+
+
+def _compile_pattern(groups: Sequence[Sequence[str]]) -> Pattern:
+    return [[_compile_term(term) for term in group] for group in groups]
 
 
 def _compile_term(term: str) -> Term:
     """Normalise a content term the way messages are normalised, keeping prefix stars."""
-    words = []
+    words: list[str] = []
     for raw in term.split():
         star = raw.endswith("*")
         normalised = normalise(raw.rstrip("*")).words
@@ -111,47 +175,47 @@ def _compile_term(term: str) -> Term:
     return tuple(words)
 
 
-def _vocabulary(terms: list[Term]) -> set[str]:
-    return {word for term in terms for word in term}
-
-
 class _Lexicon:
     """Maps a message word to the set of term words it satisfies (exact, prefix, one typo)."""
 
-    def __init__(self, vocabulary: set[str]) -> None:
+    def __init__(self, vocabulary: set[str], fillers: set[str]) -> None:
         self._exact = {w for w in vocabulary if not w.endswith("*")}
         self._prefixes = sorted(w for w in vocabulary if w.endswith("*"))
-        self._variants: dict[str, set[str]] = {}
-        for word in self._exact:
-            if len(word) >= MIN_FUZZY_LENGTH:
-                for variant in deletion_variants(word) | {word}:
-                    self._variants.setdefault(variant, set()).add(word)
+        self._typos = TypoIndex(sorted(self._exact), MIN_FUZZY_LENGTH)
+        self._fillers = fillers - self._exact  # a filler that is also a term word is kept
         self.forms = lru_cache(maxsize=65536)(self._forms)
 
+    def _forms(self, word: str) -> frozenset[str]:
+        forms = {p for p in self._prefixes if word.startswith(p[:-1]) or _near_prefix(word, p[:-1])}
+        if word in self._exact:
+            forms.add(word)
+        forms.update(self._typos.near(word))
+        single = _DOUBLED.sub(r"\1", word)  # "numbb" -> "numb", after repeats were cut to two
+        if single != word and single in self._exact:
+            forms.add(single)
+        return frozenset(forms)
+
     def read(self, text: NormalisedText) -> _Words:
-        forms = [self.forms(word) for word in text.words]
+        """The message's words as term-word sets, fillers skipped, clause starts kept."""
+        forms: list[frozenset[str]] = []
+        clause_starts: set[int] = set()
+        for position, word in enumerate(text.words):
+            if position in text.clause_starts:
+                clause_starts.add(len(forms))
+            if word not in self._fillers:
+                forms.append(self.forms(word))
         index: dict[str, list[int]] = {}
         for position, word_forms in enumerate(forms):
             for form in word_forms:
                 index.setdefault(form, []).append(position)
-        return _Words(forms, index)
-
-    def _forms(self, word: str) -> frozenset[str]:
-        forms = {p for p in self._prefixes if word.startswith(p[:-1])}
-        if word in self._exact:
-            forms.add(word)
-        if len(word) >= MIN_FUZZY_LENGTH - 1:  # one typo may have dropped a letter
-            for variant in deletion_variants(word) | {word}:
-                forms.update(self._variants.get(variant, ()))
-        return frozenset(forms)
+        return _Words(forms, index, frozenset(clause_starts))
 
 
-@dataclass(frozen=True, slots=True)
-class _Words:
-    """A message's words as term-word sets, with an index from term word to positions."""
-
-    forms: list[frozenset[str]]
-    index: dict[str, list[int]]
+def _near_prefix(word: str, prefix: str) -> bool:
+    """A longer form of `prefix` with one typo ("tingeling" for "tingl*"); not for short stems."""
+    if len(prefix) < MIN_FUZZY_LENGTH - 1 or len(word) < len(prefix) + 2:
+        return False
+    return any(OSA.distance(word[: len(prefix) + extra], prefix) <= 1 for extra in (-1, 0, 1))
 
 
 def _find(term: Term, words: _Words) -> list[int]:
@@ -165,27 +229,43 @@ def _find(term: Term, words: _Words) -> list[int]:
     ]
 
 
-def _near_any(terms: list[Term], words: _Words, position: int, window: int) -> bool:
-    return any(abs(s - position) <= window for term in terms for s in _find(term, words))
-
-
 def _covered_positions(terms: list[Term], words: _Words) -> set[int]:
     return {start + k for term in terms for start in _find(term, words) for k in range(len(term))}
 
 
-def _pattern_matches(pattern: list[list[Term]], words: _Words, window: int) -> list[int]:
-    """Earliest start of each occurrence where every group has a term within `window` words."""
-    group_starts = [sorted({s for term in group for s in _find(term, words)}) for group in pattern]
-    if not all(group_starts):
+def _same_clause_as_next(position: int, span: _Span, words: _Words) -> bool:
+    """Whether no clause break separates `position` from the next matched word after it."""
+    following = [p for p in span.matched if p > position]
+    if not following:
+        return True
+    return not any(position < c <= min(following) for c in words.clause_starts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """Where one pattern occurrence lies, and which positions its terms cover."""
+
+    first: int
+    last: int
+    matched: frozenset[int]
+
+
+def _pattern_matches(pattern: Pattern, words: _Words, window: int) -> list[_Span]:
+    """Each occurrence where a term of every group lies within `window` of the first group's."""
+    group_spans = [
+        sorted({(s, s + len(term) - 1) for term in group for s in _find(term, words)}) for group in pattern
+    ]
+    if not all(group_spans):
         return []
     results = []
-    for anchor in group_starts[0]:
+    for anchor in group_spans[0]:
         chosen = [anchor]
-        for starts in group_starts[1:]:
-            near = [s for s in starts if abs(s - anchor) <= window]
+        for spans in group_spans[1:]:
+            near = [s for s in spans if abs(s[0] - anchor[0]) <= window]
             if not near:
                 break
-            chosen.append(min(near, key=lambda s: abs(s - anchor)))
+            chosen.append(min(near, key=lambda s: abs(s[0] - anchor[0])))
         else:
-            results.append(min(chosen))
+            covered = frozenset(p for first, last in chosen for p in range(first, last + 1))
+            results.append(_Span(min(covered), max(covered), covered))
     return results

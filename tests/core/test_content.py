@@ -1,0 +1,189 @@
+"""The loader: the shipped library loads, and each kind of broken file is refused precisely."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.core.content import load_library, normalise_quote
+from bot.core.located_yaml import ContentError, ContentProblem
+
+CONTENT = Path(__file__).parents[2] / "content"
+
+SOURCE = """---
+id: clinic
+title: "A clinic page"
+publisher: "A clinic"
+trust: clinical
+---
+Once your back pain starts, stop running. It\u2019s typically not a sign of a serious injury.
+"""
+
+INTENT = """intents:
+  - id: stop_running
+    topic: should_i_run
+    question: "Should I stop running?"
+    examples: [should i stop running, do i stop, stop running now, must i stop, quit running,
+               halt my run, stop the run, pause running]
+    answer:
+      - source: clinic
+        quote: "Once your back pain starts, stop running."
+"""
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """A tiny valid library: the shipped red flags and messages, one source, one intent."""
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "intents").mkdir()
+    (tmp_path / "sources" / "clinic.txt").write_text(SOURCE, encoding="utf-8")
+    (tmp_path / "intents" / "should_i_run.yaml").write_text(INTENT, encoding="utf-8")
+    shutil.copy(CONTENT / "red_flags.yaml", tmp_path)
+    shutil.copy(CONTENT / "messages.yaml", tmp_path)
+    return tmp_path
+
+
+def problems(content: Path) -> list[ContentProblem]:
+    with pytest.raises(ContentError) as info:
+        load_library(content)
+    return info.value.problems
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_shipped_library_loads_and_covers_every_topic() -> None:
+    library = load_library(CONTENT)
+    assert len(library.intents) >= 30
+    topics = {i.topic for i in library.intents}
+    assert topics == {
+        "causes", "should_i_run", "prevention", "relief", "see_a_doctor",
+        "sciatica_leg", "upper_back", "return_to_running", "smalltalk",
+    }  # fmt: skip
+    assert all(len(i.examples) >= 8 for i in library.intents)
+    assert len(library.sources) == 5
+
+
+def test_tiny_library_loads(content: Path) -> None:
+    library = load_library(content)
+    assert library.intent("stop_running").snippets[0].source.id == "clinic"
+
+
+def test_quote_compared_without_case_spaces_or_curly_quotes(content: Path) -> None:
+    edit(content / "intents" / "should_i_run.yaml", "Once your back pain starts, stop running.",
+         "ONCE your   back pain starts, stop running.")  # fmt: skip
+    load_library(content)
+    assert normalise_quote("It\u2019s  \u201cok\u201d") == "it's \"ok\""
+
+
+def test_quote_not_in_source(content: Path) -> None:
+    edit(content / "intents" / "should_i_run.yaml", "stop running.\"", "keep running.\"")
+    [problem] = problems(content)
+    assert problem.file.endswith("should_i_run.yaml")
+    assert (problem.line, problem.field) == (9, "intents[0].answer[0].quote")
+    assert "not found verbatim in source 'clinic'" in problem.message
+
+
+def test_unknown_source_id(content: Path) -> None:
+    edit(content / "intents" / "should_i_run.yaml", "source: clinic", "source: blog")
+    [problem] = problems(content)
+    assert (problem.line, problem.field) == (8, "intents[0].answer[0].source")
+    assert "unknown source id 'blog'" in problem.message
+
+
+def test_unknown_topic(content: Path) -> None:
+    edit(content / "intents" / "should_i_run.yaml", "topic: should_i_run", "topic: knees")
+    [problem] = problems(content)
+    assert (problem.line, problem.field) == (3, "intents[0].topic")
+    assert "unknown topic 'knees'" in problem.message
+
+
+def test_missing_field(content: Path) -> None:
+    edit(content / "intents" / "should_i_run.yaml", '    question: "Should I stop running?"\n', "")
+    [problem] = problems(content)
+    assert (problem.line, problem.field) == (2, "intents[0]")
+    assert "missing field 'question'" in problem.message
+
+
+def test_unknown_field_is_named(content: Path) -> None:
+    edit(content / "intents" / "should_i_run.yaml", "    answer:", "    answr: x\n    answer:")
+    found = problems(content)
+    assert any(p.field == "intents[0].answr" and "unknown field" in p.message for p in found)
+
+
+def test_duplicate_intent_id(content: Path) -> None:
+    second = INTENT.split("intents:\n", 1)[1]
+    (content / "intents" / "should_i_run.yaml").write_text(INTENT + second, encoding="utf-8")
+    found = problems(content)
+    assert [p.field for p in found] == ["intents[1].id"]
+    assert "duplicate intent id" in found[0].message and found[0].line == 10
+
+
+def test_phrasing_shared_by_two_intents(content: Path) -> None:
+    other = INTENT.replace("id: stop_running", "id: other").replace("pause running", "pause it")
+    (content / "intents" / "relief.yaml").write_text(
+        other.replace("should_i_run", "relief"), encoding="utf-8"
+    )
+    found = problems(content)
+    # Files load in name order: relief.yaml claims the phrasing first.
+    assert any(
+        p.file.endswith("should_i_run.yaml") and p.field == "intents[0].examples[0]"
+        and "also used by intent 'other'" in p.message
+        for p in found
+    )  # fmt: skip
+
+
+def test_too_few_phrasings(content: Path) -> None:
+    edit(content / "intents" / "should_i_run.yaml", "halt my run, stop the run, pause running", "halt")
+    [problem] = problems(content)
+    assert problem.field == "intents[0].examples" and "at least 8" in problem.message
+
+
+def test_broken_yaml_names_file_and_line(content: Path) -> None:
+    edit(content / "intents" / "should_i_run.yaml", "    topic: should_i_run", "    topic: [oops")
+    [problem] = problems(content)
+    assert problem.file.endswith("should_i_run.yaml") and problem.line >= 3
+    assert "not valid YAML" in problem.message
+
+
+def test_yes_no_words_need_quotes(content: Path) -> None:
+    edit(content / "red_flags.yaml", 'negation_cues: ["no",', "negation_cues: [no,")
+    [problem] = problems(content)
+    assert problem.field == "negation_cues[0]" and "quotes" in problem.message
+
+
+def test_source_front_matter_checked(content: Path) -> None:
+    edit(content / "sources" / "clinic.txt", "trust: clinical", "trust: gospel")
+    [problem] = problems(content)
+    assert (problem.line, problem.field) == (5, "trust")
+
+
+def test_unknown_follow_up(content: Path) -> None:
+    edit(content / "intents" / "should_i_run.yaml", "    answer:", "    follow_ups: [nowhere]\n    answer:")
+    [problem] = problems(content)
+    assert problem.field == "intents[0].follow_ups[0]" and "unknown intent id 'nowhere'" in problem.message
+
+
+def test_red_flag_level_checked(content: Path) -> None:
+    edit(content / "red_flags.yaml", "level: emergency", "level: panic")
+    [problem] = problems(content)
+    assert problem.file.endswith("red_flags.yaml") and problem.field == "signs[0].level"
+
+
+def test_every_problem_is_reported_at_once(content: Path) -> None:
+    edit(content / "intents" / "should_i_run.yaml", "topic: should_i_run", "topic: knees")
+    edit(content / "intents" / "should_i_run.yaml", "source: clinic", "source: blog")
+    edit(content / "messages.yaml", "Call {number}", "Call {phone}")
+    assert len(problems(content)) == 3
+
+
+def test_unsafe_yaml_tags_are_refused(content: Path) -> None:
+    edit(content / "intents" / "should_i_run.yaml", "    topic: should_i_run",
+         "    topic: !!python/object/apply:os.system ['true']")  # fmt: skip
+    [problem] = problems(content)
+    assert "not valid YAML" in problem.message

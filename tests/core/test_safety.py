@@ -1,0 +1,98 @@
+"""Red-flag screen: the labelled tables (written independently of the patterns) plus edge cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.core.content import load_library
+from bot.core.normalisation import normalise
+from bot.core.safety import RedFlagScreener, Screening
+from bot.core.types import Urgency
+
+DATA = Path(__file__).parent.parent / "data"
+POSITIVE = yaml.safe_load((DATA / "red_flags_positive.yaml").read_text(encoding="utf-8"))
+NEGATIVE = yaml.safe_load((DATA / "red_flags_negative.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def screener() -> RedFlagScreener:
+    return RedFlagScreener(load_library(Path(__file__).parents[2] / "content").red_flags)
+
+
+def screen(screener: RedFlagScreener, text: str) -> Screening:
+    return screener.screen(normalise(text))
+
+
+def test_tables_are_big_enough() -> None:
+    assert len([e for e in POSITIVE if not e["negated"]]) >= 80
+    assert len(NEGATIVE) >= 80
+    signs = {e["sign"] for e in POSITIVE}
+    assert len(signs) == 22, "every sign has phrasings that must fire"
+
+
+@pytest.mark.parametrize("entry", [e for e in POSITIVE if not e["negated"]], ids=lambda e: e["text"][:50])
+def test_must_fire(screener: RedFlagScreener, entry: dict) -> None:
+    result = screen(screener, entry["text"])
+    assert entry["sign"] in {s.id for s in result.fired}
+    # Firing higher than labelled is a false alarm at worst; lower would understate danger.
+    assert result.level is not None and result.level.rank >= Urgency(entry["level"]).rank
+
+
+@pytest.mark.parametrize("entry", [e for e in POSITIVE if e["negated"]], ids=lambda e: e["text"][:50])
+def test_negated_mention_is_noticed_not_fired(screener: RedFlagScreener, entry: dict) -> None:
+    result = screen(screener, entry["text"])
+    assert entry["sign"] in {s.id for s in result.negated}
+    assert entry["sign"] not in {s.id for s in result.fired}
+
+
+@pytest.mark.parametrize("entry", NEGATIVE, ids=lambda e: e["text"][:50])
+def test_running_chat_does_not_fire(screener: RedFlagScreener, entry: dict) -> None:
+    result = screen(screener, entry["text"])
+    assert not result.found_anything, [s.id for s in (*result.fired, *result.negated)]
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("NUMBNESS DOWN THERE!!!", "saddle_numbness"),
+        ("numbnes around my groin", "saddle_numbness"),  # typo
+        ("tingeling in my inner thighs", "saddle_numbness"),  # typo
+        ("sooooo numbbbb down there", "saddle_numbness"),  # repeated letters
+        ("kinda numb down there tbh", "saddle_numbness"),  # hedge counts as positive
+        ("not sure but i think i cant pee properly", "bladder"),  # hedge, not negation
+        ("cnt pee since the fall", "bladder"),
+        ("my legs keep giving way on the stairs", "both_legs"),
+        ("back pain and a fever of 39", "fever"),
+        ("back hurts, no, wait, I can't pee", "bladder"),  # a "no" in another clause
+        ("numbness in my leg hasn't gone away for 2 weeks", "one_leg"),  # persistence, not negation
+    ],
+)
+def test_edge_cases_fire(screener: RedFlagScreener, text: str, sign: str) -> None:
+    assert sign in {s.id for s in screen(screener, text).fired}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "🏃‍♀️🏃‍♂️💨",
+        "<b>&amp;</b> *bold* _it_ ~~x~~ ||spoiler||",
+        "Как дела? 你好 مرحبا",
+        "a" * 10_000,
+        "my fingers went numb with cold on the long run",
+        "my legs are tired after the long run",
+        "I fell asleep on the sofa after parkrun",
+        "takes me ages to warm up in the morning",
+    ],
+)
+def test_odd_or_ordinary_input_is_quiet(screener: RedFlagScreener, text: str) -> None:
+    assert not screen(screener, text).found_anything
+
+
+def test_highest_level_wins(screener: RedFlagScreener) -> None:
+    result = screen(screener, "history of cancer and now I cannot control my bladder")
+    assert result.level is Urgency.EMERGENCY
+    assert {"cancer_history", "bladder"} <= {s.id for s in result.fired}

@@ -77,6 +77,15 @@ class RedFlagRules:
 
 
 @dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """Words for matching: member slang mapped to the library's words, and topic gates."""
+
+    synonyms: dict[str, str]
+    back_words: tuple[str, ...]  # a message with one of these is about the back
+    other_body_parts: tuple[str, ...]  # ...and one with only these is not
+
+
+@dataclass(frozen=True, slots=True)
 class Messages:
     """The bot's own words. Safety texts may use {number} (emergency number) and {signs}."""
 
@@ -97,6 +106,7 @@ class Library:
     intents: tuple[Intent, ...]
     red_flags: RedFlagRules
     messages: Messages
+    vocabulary: Vocabulary
 
     def intent(self, intent_id: str) -> Intent:
         return self.intents_by_id[intent_id]
@@ -167,9 +177,10 @@ def load_library(content_dir: Path | str) -> Library:
     intents = _load_intents(root, checker, sources, source_texts)
     red_flags = _read_file(root / "red_flags.yaml", checker, _parse_red_flags)
     messages = _read_file(root / "messages.yaml", checker, _parse_messages)
-    if checker.problems or red_flags is None or messages is None:
+    vocabulary = _read_file(root / "vocabulary.yaml", checker, _parse_vocabulary)
+    if checker.problems or red_flags is None or messages is None or vocabulary is None:
         raise ContentError(checker.problems)
-    return Library(sources, tuple(intents), red_flags, messages)
+    return Library(sources, tuple(intents), red_flags, messages, vocabulary)
 
 
 def _read_file(path: Path, checker: _Checker, parse: Callable[[LocatedDocument, _Checker], Any]) -> Any:
@@ -471,3 +482,22 @@ def _parse_messages(doc: LocatedDocument, checker: _Checker) -> Messages | None:
             checker.add(doc, ("safety", level), "the placeholders allowed are {number} and {signs}")
     texts = {name: checker.text(doc, top.get(name), (name,)) for name in _MESSAGE_FIELDS}
     return Messages(safety=safety, **texts)
+
+
+def _parse_vocabulary(doc: LocatedDocument, checker: _Checker) -> Vocabulary | None:
+    top = checker.mapping(doc, doc.data, (), ("synonyms", "back_words", "other_body_parts"))
+    if top is None:
+        return None
+    raw = top.get("synonyms")
+    if not isinstance(raw, dict):
+        checker.add(doc, ("synonyms",), "expected a mapping: what members type -> the library's words")
+        raw = {}
+    synonyms = {
+        checker.text(doc, key, ("synonyms",)).casefold(): checker.text(doc, value, ("synonyms", str(key)))
+        for key, value in raw.items()
+    }
+    return Vocabulary(
+        synonyms={k: v for k, v in synonyms.items() if k and v},
+        back_words=tuple(checker.text_list(doc, top.get("back_words"), ("back_words",))),
+        other_body_parts=tuple(checker.text_list(doc, top.get("other_body_parts"), ("other_body_parts",))),
+    )

@@ -17,8 +17,8 @@ from bot.core.replies import safety_notice, suggestions_for
 from bot.core.safety import RedFlagScreener
 from bot.core.types import IncomingMessage, MatchExplanation, Reply, SafetyNotice, Urgency
 
-ANSWER_THRESHOLD = 52.0  # a match below this is never given as an answer
-SUGGEST_THRESHOLD = 30.0  # below this the message is treated as off topic
+ANSWER_THRESHOLD = 40.0  # a match below this is never given as an answer
+SUGGEST_THRESHOLD = 25.0  # below this the message is treated as off topic
 MAX_SUGGESTIONS = 3
 
 
@@ -32,7 +32,9 @@ class PreparedLibrary:
 
     @classmethod
     def build(cls, library: Library) -> PreparedLibrary:
-        return cls(library, RedFlagScreener(library.red_flags), IntentMatcher(library.intents))
+        return cls(
+            library, RedFlagScreener(library.red_flags), IntentMatcher(library.intents, library.vocabulary)
+        )
 
 
 class Engine:

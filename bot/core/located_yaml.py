@@ -84,7 +84,9 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, lines: dict[P
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_COLLECTION_TAGS:
         # The safe loader would refuse this tag; walking the node ourselves must too.
-        raise yaml.constructor.ConstructorError(None, None, f"tag {node.tag!r} is not allowed", node.start_mark)
+        raise yaml.constructor.ConstructorError(
+            None, None, f"tag {node.tag!r} is not allowed", node.start_mark
+        )
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolves merge keys (<<) the way safe_load does
         result: dict[Any, Any] = {}

@@ -1,10 +1,15 @@
 """Intent matching: score a normalised message against every intent's phrasings.
 
-Two stages, both prepared at load time:
-1. Weighted word overlap over stemmed content words, computed for all phrasings at once
-   with numpy (an inverted index; rare words weigh more, as in IDF). Unknown words one
-   typo away from a known word are corrected first.
-2. The few best intents are re-scored with rapidfuzz on the corrected text, which
+Everything that can be is prepared at load time. Per message:
+1. Words are canonicalised: runner slang and brand names become the library's words
+   (content/vocabulary.yaml), and unknown words one typo away from a known word are
+   corrected.
+2. A message about another body part and not the back ("knee hurts after the long run")
+   is off topic: it is never given a back-pain answer.
+3. Weighted word overlap over stems, for all phrasings at once with numpy (an inverted
+   index; rare words weigh more, as in IDF): how much of a phrasing the message covers,
+   and how much of the message the phrasing explains.
+4. The few best intents are re-scored with rapidfuzz on the canonical text, which
    rewards word order and near-identical wording.
 An intent's score is its best phrasing's score, 0 to 100.
 """
@@ -21,115 +26,24 @@ import numpy as np
 import snowballstemmer
 from rapidfuzz import fuzz
 
-from bot.core.content import Intent
+from bot.core.content import Intent, Vocabulary
 from bot.core.normalisation import NormalisedText, TypoIndex, normalise
 
-# Words that carry no topic. Question words ("why", "should", "how") are kept on purpose:
-# they separate causes from prevention from should-I-run.
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "i",
-        "me",
-        "my",
-        "mine",
-        "myself",
-        "you",
-        "your",
-        "it",
-        "its",
-        "is",
-        "are",
-        "am",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "to",
-        "of",
-        "and",
-        "or",
-        "in",
-        "on",
-        "at",
-        "for",
-        "so",
-        "do",
-        "does",
-        "did",
-        "doing",
-        "this",
-        "that",
-        "these",
-        "those",
-        "just",
-        "really",
-        "very",
-        "quite",
-        "get",
-        "got",
-        "have",
-        "has",
-        "had",
-        "with",
-        "from",
-        "as",
-        "by",
-        "about",
-        "some",
-        "any",
-        "there",
-        "here",
-        "then",
-        "than",
-        "too",
-        "also",
-        "again",
-        "still",
-        "we",
-        "our",
-        "us",
-        "he",
-        "she",
-        "they",
-        "them",
-        "his",
-        "her",
-        "their",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "would",
-        "could",
-        "will",
-        "shall",
-        "one",
-        "bit",
-        "lot",
-        "lots",
-        "thing",
-        "things",
-        "like",
-        "kind",
-        "kinda",
-        "sort",
-        "sorta",
-        "guys",
-        "hey",
-        "ok",
-        "okay",
-        "yeah",
-        "well",
-    ]
-)
-RERANK_INTENTS = 6  # how many intents the second stage re-scores
-LEXICAL_WEIGHT = 0.75  # share of the final score from stage 1; the rest from rapidfuzz
-PHRASING_COVERAGE_EXPONENT = 0.7  # how much "the message says all a phrasing says" counts
+# Only words that never tell topics apart. Question words ("why", "should", "how") stay:
+# they separate causes from prevention from should-I-run; IDF keeps them light.
+STOPWORDS = frozenset({"a", "an", "the", "i", "me", "my", "to", "of", "and", "it", "is", "am", "so", "just"})
 MIN_CORRECTION_LENGTH = 4  # shorter known words are never typo targets
+
+
+@dataclass(frozen=True, slots=True)
+class MatcherTuning:
+    """The matcher's knobs, chosen on the tuning part of the labelled questions."""
+
+    phrasing_coverage_exponent: float = 0.7  # 1: only "the message says all the phrasing says"
+    lexical_weight: float = 0.9  # share of the score from word overlap; the rest from rapidfuzz
+    unknown_word_weight: float = 0.5  # an unknown word's weight, relative to the rarest known
+    rerank_intents: int = 6
+    smalltalk_max_words: int = 4  # longer messages are questions, never "hi" or "thanks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +55,10 @@ class RankedIntent:
 
 @dataclass(frozen=True, slots=True)
 class MatchResult:
-    """The intents ranked best first (at most RERANK_INTENTS), and the message's own words."""
+    """Intents ranked best first (a few at most), or none with `off_topic` set."""
 
     ranked: tuple[RankedIntent, ...]
-    content_words: tuple[str, ...]
+    off_topic: bool = False
 
     @property
     def best(self) -> RankedIntent | None:
@@ -154,31 +68,51 @@ class MatchResult:
 class IntentMatcher:
     """Prepared index over a library's phrasings. Immutable once built."""
 
-    def __init__(self, intents: Sequence[Intent]) -> None:
+    def __init__(
+        self, intents: Sequence[Intent], vocabulary: Vocabulary, tuning: MatcherTuning | None = None
+    ):
+        self._tuning = tuning or MatcherTuning()
         self._intents = tuple(intents)
         self._stem = lru_cache(maxsize=65536)(snowballstemmer.stemmer("english").stemWord)
+        self._synonyms = {
+            tuple(normalise(k).words): tuple(normalise(v).words) for k, v in vocabulary.synonyms.items()
+        }
+        self._longest_synonym = max((len(k) for k in self._synonyms), default=0)
+        self._off_topic = {
+            self._stem(w) for term in vocabulary.other_body_parts for w in normalise(term).words
+        }
+        self._on_topic = {self._stem(w) for term in vocabulary.back_words for w in normalise(term).words}
         phrasings, owners, texts = self._collect_phrasings()
-        self._phrasing_texts = texts
         self._phrasing_raw = phrasings
-        self._phrasing_owner = np.array(owners, dtype=np.int32)
-        self._intent_starts = np.searchsorted(self._phrasing_owner, np.arange(len(self._intents)))
+        self._phrasing_text = [" ".join(words) for words in texts]
+        # Intents in phrasing order; reduceat takes each one's best phrasing in one call.
+        self._indexed = sorted(set(owners))
+        self._starts = np.searchsorted(owners, self._indexed)
+        self._ends = [*self._starts[1:].tolist(), len(owners)]
+        self._is_smalltalk = np.array(
+            [self._intents[i].topic == "smalltalk" for i in self._indexed], dtype=bool
+        )
         self._build_vocabulary(texts)
         self._build_index(texts)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
 
     def match(self, text: NormalisedText) -> MatchResult:
         """Rank intents for a message; empty when it has no usable words."""
-        words = tuple(self._correct(w) for w in text.words if w not in STOPWORDS)
+        words = self._canonical(tuple(self._correct(w) for w in text.words))
         stems = {self._stem(w) for w in words}
+        if stems & self._off_topic and not stems & self._on_topic:
+            return MatchResult((), off_topic=True)
         if not stems or not self._intents:
-            return MatchResult((), words)
+            return MatchResult(())
         lexical = self._lexical_scores(stems)
-        per_intent = np.maximum.reduceat(lexical, self._intent_starts)
-        top = np.argsort(-per_intent)[:RERANK_INTENTS]
+        per_intent = np.maximum.reduceat(lexical, self._starts)
+        if len(words) > self._tuning.smalltalk_max_words:
+            per_intent[self._is_smalltalk] = 0.0
+        top = np.argsort(-per_intent)[: self._tuning.rerank_intents]
         query = " ".join(words)
-        ranked = [self._rescore(int(i), lexical, query) for i in top if per_intent[i] > 0]
+        ranked = [self._rescore(int(k), lexical, query) for k in top if per_intent[k] > 0]
         ranked.sort(key=lambda r: r.score, reverse=True)
-        return MatchResult(tuple(ranked), words)
+        return MatchResult(tuple(ranked))
 
     # --- load time ---------------------------------------------------------------------
 
@@ -186,7 +120,7 @@ class IntentMatcher:
         phrasings, owners, texts = [], [], []
         for index, intent in enumerate(self._intents):
             for phrasing in dict.fromkeys((intent.question, *intent.examples)):
-                words = tuple(w for w in normalise(phrasing).words if w not in STOPWORDS)
+                words = self._canonical(normalise(phrasing).words)
                 if words:
                     phrasings.append(phrasing)
                     owners.append(index)
@@ -204,17 +138,32 @@ class IntentMatcher:
         df = Counter(s for stems in stems_per_phrasing for s in stems)
         n = len(texts)
         self._idf = {s: math.log(1 + n / count) for s, count in df.items()}
-        self._unknown_idf = math.log(1 + n)
+        self._unknown_idf = math.log(1 + n) * self._tuning.unknown_word_weight
         postings: dict[str, list[int]] = {}
         for pid, stems in enumerate(stems_per_phrasing):
             for s in stems:
                 postings.setdefault(s, []).append(pid)
         self._postings = {s: np.array(ids, dtype=np.int32) for s, ids in postings.items()}
-        self._phrasing_total = np.array(
-            [sum(self._idf[s] for s in stems) for stems in stems_per_phrasing], dtype=np.float64
-        )
+        self._posting_weights = {s: np.full(len(ids), self._idf[s]) for s, ids in postings.items()}
+        self._phrasing_total = np.array([sum(self._idf[s] for s in stems) for stems in stems_per_phrasing])
 
     # --- per message -------------------------------------------------------------------
+
+    def _canonical(self, words: Sequence[str]) -> tuple[str, ...]:
+        """Stopwords dropped and slang replaced by the library's words (longest phrase first)."""
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(self._longest_synonym, len(words) - i), 0, -1):
+                replacement = self._synonyms.get(tuple(words[i : i + size]))
+                if replacement is not None:
+                    out.extend(replacement)
+                    i += size
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return tuple(w for w in out if w not in STOPWORDS)
 
     def _correct_uncached(self, word: str) -> str:
         """A word one typo away from a known word becomes that word."""
@@ -225,30 +174,24 @@ class IntentMatcher:
 
     def _lexical_scores(self, stems: set[str]) -> np.ndarray:
         known = [s for s in stems if s in self._postings]
-        message_total = sum(self._idf.get(s, self._unknown_idf) for s in stems)
         if not known:
             return np.zeros(len(self._phrasing_total))
+        message_total = sum(self._idf.get(s, self._unknown_idf) for s in stems)
         ids = np.concatenate([self._postings[s] for s in known])
-        weights = np.concatenate([np.full(len(self._postings[s]), self._idf[s]) for s in known])
+        weights = np.concatenate([self._posting_weights[s] for s in known])
         shared = np.bincount(ids, weights=weights, minlength=len(self._phrasing_total))
-        phrasing_coverage = shared / self._phrasing_total
-        message_coverage = shared / message_total
-        exponent = PHRASING_COVERAGE_EXPONENT
-        return phrasing_coverage**exponent * message_coverage ** (1 - exponent)
+        exponent = self._tuning.phrasing_coverage_exponent
+        return (shared / self._phrasing_total) ** exponent * (shared / message_total) ** (1 - exponent)
 
-    def _rescore(self, intent_index: int, lexical: np.ndarray, query: str) -> RankedIntent:
-        start = int(self._intent_starts[intent_index])
-        end = (
-            int(self._intent_starts[intent_index + 1])
-            if intent_index + 1 < len(self._intents)
-            else len(self._phrasing_texts)
-        )
+    def _rescore(self, k: int, lexical: np.ndarray, query: str) -> RankedIntent:
+        """Re-score the k-th indexed intent's phrasings with rapidfuzz; keep its best."""
+        start, end = int(self._starts[k]), self._ends[k]
+        weight = self._tuning.lexical_weight
         best_score, best_pid = -1.0, start
         for pid in range(start, end):
-            similarity = fuzz.token_set_ratio(query, " ".join(self._phrasing_texts[pid])) / 100
-            score = LEXICAL_WEIGHT * float(lexical[pid]) + (1 - LEXICAL_WEIGHT) * similarity
+            similarity = fuzz.token_sort_ratio(query, self._phrasing_text[pid]) / 100
+            score = weight * float(lexical[pid]) + (1 - weight) * similarity
             if score > best_score:
                 best_score, best_pid = score, pid
-        return RankedIntent(
-            self._intents[intent_index], round(best_score * 100, 1), self._phrasing_raw[best_pid]
-        )
+        intent = self._intents[self._indexed[k]]
+        return RankedIntent(intent, round(best_score * 100, 1), self._phrasing_raw[best_pid])

@@ -130,8 +130,14 @@ class TypoIndex:
     be two edits apart ("aches" and "chest").
     """
 
-    def __init__(self, words: Iterable[str], min_length: int) -> None:
+    def __init__(self, words: Iterable[str], min_length: int, *, keep_first_letter: bool = False) -> None:
+        """Index `words` of at least `min_length` letters.
+
+        `keep_first_letter` accepts only typos that keep the first letter: real words one
+        edit apart mostly differ there ("wearing"/"tearing", "hills"/"chills").
+        """
         self._min_length = min_length
+        self._keep_first_letter = keep_first_letter
         self._by_variant: dict[str, list[str]] = {}
         for word in words:  # in the caller's order: earlier words are preferred
             if len(word) >= min_length:
@@ -145,7 +151,9 @@ class TypoIndex:
         found: dict[str, None] = {}
         for variant in (word, *_deletions(word)):
             for known in self._by_variant.get(variant, ()):
-                if known != word and OSA.distance(word, known) <= 1:
+                if known == word or (self._keep_first_letter and known[0] != word[0]):
+                    continue
+                if OSA.distance(word, known) <= 1:
                     found[known] = None
         return list(found)
 

@@ -181,7 +181,7 @@ class _Lexicon:
     def __init__(self, vocabulary: set[str], fillers: set[str]) -> None:
         self._exact = {w for w in vocabulary if not w.endswith("*")}
         self._prefixes = sorted(w for w in vocabulary if w.endswith("*"))
-        self._typos = TypoIndex(sorted(self._exact), MIN_FUZZY_LENGTH)
+        self._typos = TypoIndex(sorted(self._exact), MIN_FUZZY_LENGTH, keep_first_letter=True)
         self._fillers = fillers - self._exact  # a filler that is also a term word is kept
         self.forms = lru_cache(maxsize=65536)(self._forms)
 
@@ -213,9 +213,9 @@ class _Lexicon:
 
 def _near_prefix(word: str, prefix: str) -> bool:
     """A longer form of `prefix` with one typo ("tingeling" for "tingl*"); not for short stems."""
-    if len(prefix) < MIN_FUZZY_LENGTH - 1 or len(word) < len(prefix) + 2:
+    if len(prefix) < MIN_FUZZY_LENGTH - 1 or len(word) < len(prefix) + 2 or word[0] != prefix[0]:
         return False
-    return any(OSA.distance(word[: len(prefix) + extra], prefix) <= 1 for extra in (-1, 0, 1))
+    return any(OSA.distance(word[: len(prefix) + extra], prefix) <= 1 for extra in (0, 1))
 
 
 def _find(term: Term, words: _Words) -> list[int]:

@@ -35,13 +35,14 @@ INTENT = """intents:
 
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
-    """A tiny valid library: the shipped red flags and messages, one source, one intent."""
+    """A tiny valid library: the shipped red flags, messages and vocabulary; one source, one intent."""
     (tmp_path / "sources").mkdir()
     (tmp_path / "intents").mkdir()
     (tmp_path / "sources" / "clinic.txt").write_text(SOURCE, encoding="utf-8")
     (tmp_path / "intents" / "should_i_run.yaml").write_text(INTENT, encoding="utf-8")
     shutil.copy(CONTENT / "red_flags.yaml", tmp_path)
     shutil.copy(CONTENT / "messages.yaml", tmp_path)
+    shutil.copy(CONTENT / "vocabulary.yaml", tmp_path)
     return tmp_path
 
 

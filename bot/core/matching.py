@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 import snowballstemmer
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.core.content import Intent, Vocabulary
 from bot.core.normalisation import NormalisedText, TypoIndex, normalise
@@ -84,7 +84,8 @@ class IntentMatcher:
         self._on_topic = {self._stem(w) for term in vocabulary.back_words for w in normalise(term).words}
         phrasings, owners, texts = self._collect_phrasings()
         self._phrasing_raw = phrasings
-        self._phrasing_text = [" ".join(words) for words in texts]
+        # Words pre-sorted: fuzz.ratio on sorted words is token_sort_ratio without re-sorting.
+        self._phrasing_sorted = [" ".join(sorted(words)) for words in texts]
         # Intents in phrasing order; reduceat takes each one's best phrasing in one call.
         self._indexed = sorted(set(owners))
         self._starts = np.searchsorted(owners, self._indexed)
@@ -108,11 +109,9 @@ class IntentMatcher:
         per_intent = np.maximum.reduceat(lexical, self._starts)
         if len(words) > self._tuning.smalltalk_max_words:
             per_intent[self._is_smalltalk] = 0.0
-        top = np.argsort(-per_intent)[: self._tuning.rerank_intents]
-        query = " ".join(words)
-        ranked = [self._rescore(int(k), lexical, query) for k in top if per_intent[k] > 0]
-        ranked.sort(key=lambda r: r.score, reverse=True)
-        return MatchResult(tuple(ranked))
+        top = [int(k) for k in np.argsort(-per_intent)[: self._tuning.rerank_intents] if per_intent[k] > 0]
+        ranked = self._rescore(top, lexical, " ".join(sorted(words)))
+        return MatchResult(tuple(sorted(ranked, key=lambda r: r.score, reverse=True)))
 
     # --- load time ---------------------------------------------------------------------
 
@@ -180,18 +179,32 @@ class IntentMatcher:
         ids = np.concatenate([self._postings[s] for s in known])
         weights = np.concatenate([self._posting_weights[s] for s in known])
         shared = np.bincount(ids, weights=weights, minlength=len(self._phrasing_total))
+        hit = np.flatnonzero(shared)  # usually a small share of all phrasings: work on those only
         exponent = self._tuning.phrasing_coverage_exponent
-        return (shared / self._phrasing_total) ** exponent * (shared / message_total) ** (1 - exponent)
+        phrasing_coverage = shared[hit] / self._phrasing_total[hit]
+        message_coverage = shared[hit] / message_total
+        scores = np.zeros(len(shared))
+        scores[hit] = phrasing_coverage**exponent * message_coverage ** (1 - exponent)
+        return scores
 
-    def _rescore(self, k: int, lexical: np.ndarray, query: str) -> RankedIntent:
-        """Re-score the k-th indexed intent's phrasings with rapidfuzz; keep its best."""
-        start, end = int(self._starts[k]), self._ends[k]
+    def _rescore(self, top: list[int], lexical: np.ndarray, query: str) -> list[RankedIntent]:
+        """Re-score the top intents' phrasings with rapidfuzz (one call); keep each one's best."""
+        bounds = [(int(self._starts[k]), self._ends[k]) for k in top]
+        choices = [text for start, end in bounds for text in self._phrasing_sorted[start:end]]
+        if not choices:
+            return []
+        similarity = process.cdist([query], choices, scorer=fuzz.ratio)[0].tolist()
+        lexical_scores = np.concatenate([lexical[start:end] for start, end in bounds]).tolist()
         weight = self._tuning.lexical_weight
-        best_score, best_pid = -1.0, start
-        for pid in range(start, end):
-            similarity = fuzz.token_sort_ratio(query, self._phrasing_text[pid]) / 100
-            score = weight * float(lexical[pid]) + (1 - weight) * similarity
-            if score > best_score:
-                best_score, best_pid = score, pid
-        intent = self._intents[self._indexed[k]]
-        return RankedIntent(intent, round(best_score * 100, 1), self._phrasing_raw[best_pid])
+        ranked, offset = [], 0
+        for k, (start, end) in zip(top, bounds, strict=True):
+            score, best = max(
+                (weight * lexical_scores[i] + (1 - weight) * similarity[i] / 100, i)
+                for i in range(offset, offset + end - start)
+            )
+            intent = self._intents[self._indexed[k]]
+            ranked.append(
+                RankedIntent(intent, round(score * 100, 1), self._phrasing_raw[start + best - offset])
+            )
+            offset += end - start
+        return ranked

@@ -16,7 +16,7 @@ weak"). Hedges ("not sure if", "kinda") never negate.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,7 +33,17 @@ MIN_FUZZY_LENGTH = 6  # shorter words must match exactly: "takes" must not match
 _DOUBLED = re.compile(r"(\w)\1")
 
 Term = tuple[str, ...]  # a term's words; a word ending in "*" is a prefix
-Pattern = list[list[Term]]  # term groups that must all occur close together
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """Alternative terms; `heads` (their first words) lets a message skip it at a glance."""
+
+    terms: tuple[Term, ...]
+    heads: frozenset[str]
+
+
+Pattern = list[_Group]  # term groups that must all occur close together
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +95,7 @@ class RedFlagScreener:
         self._pain_context = [_compile_term(term) for term in rules.pain_context]
         self.leg_terms = [_compile_term(term) for term in rules.leg_symptom_terms]
         terms = [
-            *(t for s in self._signs for p in (*s.match, *s.mention) for g in p for t in g),
+            *(t for s in self._signs for p in (*s.match, *s.mention) for g in p for t in g.terms),
             *(t for s in self._signs for t in s.unless),
             *self._negations,
             *self._reassurances,
@@ -93,27 +103,44 @@ class RedFlagScreener:
             *self._pain_context,
             *self.leg_terms,
         ]
+        # Each pattern is filed under the heads of its most selective group: a message can
+        # only match patterns filed under one of its words.
+        self._patterns_by_head: dict[str, list[int]] = {}
+        self._pattern_owner: list[tuple[int, bool, Pattern]] = []  # (sign index, is mention, pattern)
+        for index, compiled in enumerate(self._signs):
+            for is_mention, patterns in ((False, compiled.match), (True, compiled.mention)):
+                for pattern in patterns:
+                    key_group = min(pattern, key=lambda g: len(g.heads))
+                    for head in key_group.heads:
+                        self._patterns_by_head.setdefault(head, []).append(len(self._pattern_owner))
+                    self._pattern_owner.append((index, is_mention, pattern))
         fillers = {w for f in rules.fillers for w in normalise(f).words}
         self._lexicon = _Lexicon({word for term in terms for word in term}, fillers)
 
     def screen(self, text: NormalisedText) -> Screening:
         """Find the red-flag signs in a normalised message."""
         words = self._lexicon.read(text)
-        hedged = _covered_positions(self._hedges, words)
+        candidates: dict[int, tuple[list[Pattern], list[Pattern]]] = {}
+        for number in sorted({n for word in words.index for n in self._patterns_by_head.get(word, ())}):
+            sign_index, is_mention, pattern = self._pattern_owner[number]
+            candidates.setdefault(sign_index, ([], []))[is_mention].append(pattern)
+        if not candidates:
+            return Screening(None, (), ())
+        hedged = _LazyPositions(lambda: _covered_positions(self._hedges, words))
         has_pain_context = any(_find(term, words) for term in self._pain_context)
         fired: list[RedFlagSign] = []
         negated: list[RedFlagSign] = []
-        for compiled in self._signs:
+        for sign_index, (match, mention) in sorted(candidates.items()):
+            compiled = self._signs[sign_index]
             sign = compiled.sign
             # Loose signs (fever, a fall) need the message to be about pain too.
             usable = has_pain_context or not sign.needs_pain_context
-            spans = self._occurrences(compiled.match, compiled.unless, words, sign.window) if usable else []
-            negations = [self._is_negated(span, words, hedged) for span in spans]
-            if spans and not all(negations):
+            spans = self._occurrences(match, compiled.unless, words, sign.window) if usable else []
+            if spans and not all(self._is_negated(span, words, hedged) for span in spans):
                 fired.append(sign)
             elif spans or any(
                 self._is_negated(span, words, hedged)
-                for span in self._occurrences(compiled.mention, compiled.unless, words, sign.window)
+                for span in self._occurrences(mention, compiled.unless, words, sign.window)
             ):
                 negated.append(sign)
         level = max((s.level for s in fired), key=lambda lvl: lvl.rank, default=None)
@@ -134,7 +161,7 @@ class RedFlagScreener:
             if not any(abs(s - span.first) <= window for term in unless for s in _find(term, words))
         ]
 
-    def _is_negated(self, span: _Span, words: _Words, hedged: set[int]) -> bool:
+    def _is_negated(self, span: _Span, words: _Words, hedged: _LazyPositions) -> bool:
         """A cue shortly before the match or between its terms, or a reassurance after it."""
         start, end = span.first, span.last
         first = start
@@ -160,7 +187,11 @@ class RedFlagScreener:
 
 
 def _compile_pattern(groups: Sequence[Sequence[str]]) -> Pattern:
-    return [[_compile_term(term) for term in group] for group in groups]
+    compiled = []
+    for group in groups:
+        terms = tuple(_compile_term(term) for term in group)
+        compiled.append(_Group(terms, frozenset(term[0] for term in terms)))
+    return compiled
 
 
 def _compile_term(term: str) -> Term:
@@ -229,6 +260,19 @@ def _find(term: Term, words: _Words) -> list[int]:
     ]
 
 
+class _LazyPositions:
+    """A set of positions computed on first use: most messages never need it."""
+
+    def __init__(self, compute: Callable[[], set[int]]) -> None:
+        self._compute = compute
+        self._positions: set[int] | None = None
+
+    def __contains__(self, position: object) -> bool:
+        if self._positions is None:
+            self._positions = self._compute()
+        return position in self._positions
+
+
 def _covered_positions(terms: list[Term], words: _Words) -> set[int]:
     return {start + k for term in terms for start in _find(term, words) for k in range(len(term))}
 
@@ -252,8 +296,11 @@ class _Span:
 
 def _pattern_matches(pattern: Pattern, words: _Words, window: int) -> list[_Span]:
     """Each occurrence where a term of every group lies within `window` of the first group's."""
+    if not all(group.heads & words.index.keys() for group in pattern):
+        return []  # some group has no term starting here: the common, cheap case
     group_spans = [
-        sorted({(s, s + len(term) - 1) for term in group for s in _find(term, words)}) for group in pattern
+        sorted({(s, s + len(term) - 1) for term in group.terms for s in _find(term, words)})
+        for group in pattern
     ]
     if not all(group_spans):
         return []

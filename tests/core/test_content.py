@@ -79,11 +79,11 @@ def test_quote_compared_without_case_spaces_or_curly_quotes(content: Path) -> No
     edit(content / "intents" / "should_i_run.yaml", "Once your back pain starts, stop running.",
          "ONCE your   back pain starts, stop running.")  # fmt: skip
     load_library(content)
-    assert normalise_quote("It\u2019s  \u201cok\u201d") == "it's \"ok\""
+    assert normalise_quote("It\u2019s  \u201cok\u201d") == 'it\'s "ok"'
 
 
 def test_quote_not_in_source(content: Path) -> None:
-    edit(content / "intents" / "should_i_run.yaml", "stop running.\"", "keep running.\"")
+    edit(content / "intents" / "should_i_run.yaml", 'stop running."', 'keep running."')
     [problem] = problems(content)
     assert problem.file.endswith("should_i_run.yaml")
     assert (problem.line, problem.field) == (9, "intents[0].answer[0].quote")

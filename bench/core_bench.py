@@ -1,0 +1,172 @@
+"""Core benchmark: quality and speed of the whole core pipeline, printed as a table.
+
+    python bench/core_bench.py            # shipped library and a synthetic 1,000-intent one
+    python bench/core_bench.py --library shipped --json   # one row, used by the table
+
+Each library is measured in its own process (pinned to one core) so that peak memory is
+that library's alone. Targets (issue 2): p99 <= 1 ms with 1,000 intents, >= 5,000
+messages per second, load < 1 s, peak memory < 80 MB. Figures only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from statistics import quantiles
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.core.content import load_library  # noqa: E402
+from bot.core.engine import Engine  # noqa: E402
+from bot.core.replies import render_plain  # noqa: E402
+from bot.core.types import TOPICS, IncomingMessage  # noqa: E402
+from bot.quality import evaluate, load_questions  # noqa: E402
+
+QUESTIONS = ROOT / "tests" / "data" / "questions.yaml"
+SYNTHETIC_INTENTS = 1000
+TIMING_ROUNDS = 10
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--library", choices=("shipped", "synthetic"))
+    parser.add_argument("--json", action="store_true", help="print one JSON row (used internally)")
+    args = parser.parse_args()
+    if args.library:
+        row = measure(args.library)
+        print(json.dumps(row) if args.json else row)
+        return
+    rows = [_measure_in_subprocess(name) for name in ("shipped", "synthetic")]
+    print_table(rows)
+
+
+def _measure_in_subprocess(name: str) -> dict[str, float | str]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--library", name, "--json"], capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout)
+
+
+def measure(name: str) -> dict[str, float | str]:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    with tempfile.TemporaryDirectory() as tmp:
+        content = ROOT / "content" if name == "shipped" else build_synthetic(Path(tmp), SYNTHETIC_INTENTS)
+        started = time.perf_counter()
+        library = load_library(content)
+        engine = Engine(library)
+        load_seconds = time.perf_counter() - started
+    questions = [q for q in load_questions(QUESTIONS) if not q.context]
+    heldout = [q for q in questions if q.split == "heldout"]
+    report = evaluate(lambda q: engine.handle(IncomingMessage(q.text)), heldout)
+    all_report = evaluate(lambda q: engine.handle(IncomingMessage(q.text)), questions)
+    latencies = time_pipeline(engine, [q.text for q in questions])
+    p50, p99 = _percentiles(latencies)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "library": f"{name} ({len(library.intents)} intents)",
+        "accuracy": report.accuracy,
+        "correct": report.topic_accuracy,
+        "answered": report.answered_share,
+        "wrong": report.wrong_rate,
+        "recall": all_report.red_flag_recall,
+        "false_alarms": all_report.false_alarms,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "per_second": len(latencies) / (sum(latencies) / 1000),
+        "load_s": load_seconds,
+        "peak_mb": peak_mb,
+    }
+
+
+def time_pipeline(engine: Engine, texts: list[str]) -> list[float]:
+    """Milliseconds per message for normalise, screen, match, compose and render."""
+    for text in texts:  # warm caches, as a running bot has them
+        engine.handle(IncomingMessage(text))
+    timings = []
+    for _ in range(TIMING_ROUNDS):
+        for text in texts:
+            started = time.perf_counter_ns()
+            reply = engine.handle(IncomingMessage(text))
+            if reply is not None:
+                render_plain(reply)
+            timings.append((time.perf_counter_ns() - started) / 1e6)
+    return timings
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    cuts = quantiles(values, n=100, method="inclusive")
+    return cuts[49], cuts[98]
+
+
+def build_synthetic(folder: Path, intent_count: int) -> Path:
+    """A content folder with the shipped files plus generated intents up to `intent_count`.
+
+    Generated phrasings mix words from the source documents; quotes are real sentences
+    of the sources, so the loader's verbatim check does its full work.
+    """
+    shipped = ROOT / "content"
+    for name in ("red_flags.yaml", "messages.yaml", "vocabulary.yaml"):
+        (folder / name).write_text((shipped / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "sources").mkdir()
+    (folder / "intents").mkdir()
+    sentences: list[tuple[str, str]] = []
+    for path in (shipped / "sources").glob("*.txt"):
+        (folder / "sources" / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        meta, body = path.read_text(encoding="utf-8").split("---\n", 2)[1:]
+        source_id = yaml.safe_load(meta)["id"]
+        sentences += [(source_id, s) for s in re.findall(r"[A-Z][^.\n]{40,200}\.", body)]
+    for path in (shipped / "intents").glob("*.yaml"):
+        (folder / "intents" / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    shipped_count = len(load_library(shipped).intents)
+    rng = random.Random(7)
+    words = sorted({w.strip(".,()").lower() for _, s in sentences for w in s.split() if w.isalpha() and len(w) > 3})
+    topics = [t for t in TOPICS if t not in ("urgent", "smalltalk")]
+    intents = []
+    for i in range(intent_count - shipped_count):
+        source_id, quote = rng.choice(sentences)
+        examples = [" ".join(rng.sample(words, rng.randint(3, 8))) + f" {i} {k}" for k in range(10)]
+        intents.append(
+            {
+                "id": f"synthetic_{i}",
+                "topic": rng.choice(topics),
+                "question": f"Synthetic question {i}?",
+                "examples": examples,
+                "answer": [{"source": source_id, "quote": quote}],
+            }
+        )
+    (folder / "intents" / "synthetic.yaml").write_text(yaml.safe_dump({"intents": intents}), encoding="utf-8")
+    return folder
+
+
+def print_table(rows: list[dict[str, float | str]]) -> None:
+    print("Core pipeline benchmark (quality on the held-out questions; recall and false alarms on all)\n")
+    header = (
+        f"{'library':<26}{'acc.ans':>8}{'correct':>8}{'answered':>9}{'wrong':>7}{'recall':>8}{'FA':>4}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'msg/s':>8}{'load s':>8}{'peak MB':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r['library']:<26}{r['accuracy']:>8.1%}{r['correct']:>8.1%}{r['answered']:>9.1%}{r['wrong']:>7.1%}"
+            f"{r['recall']:>8.1%}{r['false_alarms']:>4}{r['p50_ms']:>8.3f}{r['p99_ms']:>8.3f}"
+            f"{r['per_second']:>8.0f}{r['load_s']:>8.2f}{r['peak_mb']:>9.1f}"
+        )
+    print("\nTargets: p99 <= 1 ms at 1,000 intents, >= 5,000 msg/s, load < 1 s, peak < 80 MB.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""The engine: what a member sees for each kind of message (behaviour, one line each)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.engine import Engine
+from bot.core.replies import render_plain
+from bot.core.types import IncomingMessage, Reply, Urgency
+from tests.core.helpers import shipped_library
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(shipped_library(), emergency_number="911")
+
+
+def ask(engine: Engine, text: str, *, addressed: bool = True) -> Reply | None:
+    return engine.handle(IncomingMessage(text=text, conversation_id="t", addressed=addressed))
+
+
+def test_answer_quotes_sources_and_disclaims(engine: Engine) -> None:
+    reply = ask(engine, "why does my lower back hurt after long runs?")
+    assert reply and reply.answered and reply.topic == "causes"
+    assert 1 <= len(reply.snippets) <= 3 and reply.sources
+    text = render_plain(reply)
+    assert reply.snippets[0].quote in text and reply.snippets[0].source.title in text
+    assert "not medical advice" in text
+
+
+def test_emergency_opens_the_reply_with_the_configured_number(engine: Engine) -> None:
+    reply = ask(engine, "kinda numb down there since my run, should i ice my back?")
+    assert reply and reply.safety and reply.safety.level is Urgency.EMERGENCY
+    text = render_plain(reply)
+    assert text.startswith("🚨") and "911" in text
+
+
+def test_question_after_red_flag_is_still_answered(engine: Engine) -> None:
+    reply = ask(engine, "I can't pee properly since yesterday. Should I use ice or heat on my back?")
+    assert reply and reply.safety and reply.safety.is_urgent
+    assert reply.answered and reply.topic == "relief"
+    assert render_plain(reply).index("URGENT") < render_plain(reply).index(reply.snippets[0].quote)
+
+
+def test_bare_red_flag_report_has_topic_urgent(engine: Engine) -> None:
+    reply = ask(engine, "legs keep giving way")
+    assert reply and reply.topic == "urgent" and not reply.answered
+
+
+def test_negated_sign_gets_the_if_you_ever_line(engine: Engine) -> None:
+    reply = ask(engine, "no numbness down there, just a stiff lower back after runs")
+    assert reply and reply.safety and reply.safety.level is None
+    assert render_plain(reply).startswith("If you ever notice")
+
+
+def test_leg_pain_without_red_flags_ends_with_the_check_question(engine: Engine) -> None:
+    reply = ask(engine, "sciatica pain down my leg when running, can i keep going?")
+    assert reply and reply.closing_check and not reply.safety
+    assert "both legs" in render_plain(reply).rsplit("\n\n", 2)[-2]
+
+
+def test_unaddressed_chatter_gets_silence(engine: Engine) -> None:
+    assert ask(engine, "why does my back hurt after runs", addressed=False) is None
+
+
+def test_unaddressed_red_flag_gets_only_the_safety_message(engine: Engine) -> None:
+    reply = ask(engine, "fell off my bike and now my back is agony", addressed=False)
+    assert reply and reply.safety and reply.safety.is_urgent and not reply.snippets
+
+
+def test_unsure_offers_up_to_three_topics(engine: Engine) -> None:
+    reply = ask(engine, "back thing weird")
+    assert reply and not reply.answered
+    assert 1 <= len(reply.suggestions) <= 3 or "only help" in reply.lead_in
+
+
+def test_off_topic_is_declined(engine: Engine) -> None:
+    reply = ask(engine, "my knee hurts after the long run")
+    assert reply and not reply.answered and "lower back pain" in reply.lead_in
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "🏃‍♀️💨", "<script>&</script>", "Привет", "a" * 20_000, "?" * 500]
+)
+def test_odd_messages_get_a_sensible_reply(engine: Engine, text: str) -> None:
+    reply = ask(engine, text)
+    assert reply is not None and render_plain(reply)
+
+
+def test_follow_up_button_answers_its_intent(engine: Engine) -> None:
+    reply = engine.reply_for_intent("relief_rest")
+    assert reply and reply.intent_id == "relief_rest" and reply.answered
+    assert engine.reply_for_intent("gone") is None
+
+
+def test_library_swap_keeps_answering(engine: Engine) -> None:
+    engine.replace_library(shipped_library())
+    assert ask(engine, "hi") is not None

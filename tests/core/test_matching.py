@@ -1,0 +1,61 @@
+"""Matching: the shipped library routes typical questions to the right intents."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.matching import IntentMatcher
+from bot.core.normalisation import normalise
+from tests.core.helpers import shipped_library
+
+
+@pytest.fixture(scope="module")
+def matcher() -> IntentMatcher:
+    library = shipped_library()
+    return IntentMatcher(library.intents, library.vocabulary)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("why does my lower back hurt after long runs?", "causes"),
+        ("can i keep running with a sore lower back", "should_i_run"),
+        ("how do i stop getting back pain when running", "prevention"),
+        ("ice or heat for my back?", "relief"),
+        ("when should i see a doctor about my back", "see_a_doctor"),
+        ("pain shooting down my leg from my back", "sciatica_leg"),
+        ("upper back and shoulders hurt when i run", "upper_back"),
+        ("when can i start running again after back pain", "return_to_running"),
+        ("hello", "smalltalk"),
+        ("thx!", "smalltalk"),
+        ("wy does my bak hurt aftr running", "causes"),  # typos
+    ],
+)
+def test_typical_questions(matcher: IntentMatcher, text: str, topic: str) -> None:
+    best = matcher.match(normalise(text)).best
+    assert best is not None and best.intent.topic == topic
+
+
+def test_other_body_part_is_off_topic(matcher: IntentMatcher) -> None:
+    result = matcher.match(normalise("my knee hurts after the long run"))
+    assert result.off_topic and result.best is None
+
+
+def test_leg_symptoms_stay_on_topic(matcher: IntentMatcher) -> None:
+    assert not matcher.match(normalise("numb calf and foot after runs")).off_topic
+
+
+def test_long_message_never_smalltalk(matcher: IntentMatcher) -> None:
+    best = matcher.match(normalise("hi, does doing planks every day help my back?")).best
+    assert best is not None and best.intent.topic != "smalltalk"
+
+
+def test_ranking_is_sorted_and_bounded(matcher: IntentMatcher) -> None:
+    ranked = matcher.match(normalise("back pain running")).ranked
+    scores = [r.score for r in ranked]
+    assert scores == sorted(scores, reverse=True) and all(0 <= s <= 100 for s in scores)
+
+
+@pytest.mark.parametrize("text", ["", "🏃", "!!!", "zzzz qqqq", "a" * 5000])
+def test_odd_input_does_not_crash(matcher: IntentMatcher, text: str) -> None:
+    matcher.match(normalise(text))

@@ -40,7 +40,9 @@ TIMING_ROUNDS = 10
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--library", choices=("shipped", "synthetic"))
     parser.add_argument("--json", action="store_true", help="print one JSON row (used internally)")
     args = parser.parse_args()
@@ -132,7 +134,9 @@ def build_synthetic(folder: Path, intent_count: int) -> Path:
         (folder / "intents" / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     shipped_count = len(load_library(shipped).intents)
     rng = random.Random(7)
-    words = sorted({w.strip(".,()").lower() for _, s in sentences for w in s.split() if w.isalpha() and len(w) > 3})
+    words = sorted(
+        {w.strip(".,()").lower() for _, s in sentences for w in s.split() if w.isalpha() and len(w) > 3}
+    )
     topics = [t for t in TOPICS if t not in ("urgent", "smalltalk")]
     intents = []
     for i in range(intent_count - shipped_count):

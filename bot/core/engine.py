@@ -17,7 +17,10 @@ from bot.core.replies import safety_notice, suggestions_for
 from bot.core.safety import RedFlagScreener
 from bot.core.types import IncomingMessage, MatchExplanation, Reply, SafetyNotice, Urgency
 
-ANSWER_THRESHOLD = 40.0  # a match below this is never given as an answer
+ANSWER_THRESHOLD = 41.0  # a match below this is never given as an answer
+# With an emergency or urgent sign, the sign's own words dominate the match; only a clear
+# question alongside it gets an answer under the safety message.
+ANSWER_THRESHOLD_WITH_RED_FLAG = 50.0
 SUGGEST_THRESHOLD = 25.0  # below this the message is treated as off topic
 MAX_SUGGESTIONS = 3
 
@@ -91,7 +94,8 @@ class Engine:
             runner_up_score=match.ranked[1].score if len(match.ranked) > 1 else 0.0,
         )
         score = best.score if best else 0.0
-        if best is not None and best.score >= ANSWER_THRESHOLD:
+        threshold = ANSWER_THRESHOLD_WITH_RED_FLAG if safety and safety.is_urgent else ANSWER_THRESHOLD
+        if best is not None and best.score >= threshold:
             return self._answer(prepared, best.intent, score, safety, leg_check, explanation)
         if safety is not None and safety.level is not None:
             # A bare red-flag report: the safety message is the whole answer.

@@ -1,0 +1,68 @@
+"""Answer quality on the labelled questions, held at floors set from measured figures.
+
+The floors sit a little under what the shipped library measured when they were set
+(held-out part: 76% topic accuracy on answered questions, 71% handled right overall,
+17% wrong answers, 100% red-flag recall, no false alarms), so a change that makes
+answers worse fails here. Follow-up questions (with a `context`) are measured once the
+engine keeps conversation memory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.engine import Engine
+from bot.core.types import IncomingMessage
+from bot.quality import LabelledQuestion, QualityReport, evaluate, load_questions
+from tests.core.helpers import shipped_library
+
+QUESTIONS = load_questions(Path(__file__).parent / "data" / "questions.yaml")
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(shipped_library())
+
+
+def measure(engine: Engine, split: str) -> QualityReport:
+    questions = [q for q in QUESTIONS if q.split == split and not q.context]
+    return evaluate(lambda q: engine.handle(IncomingMessage(q.text)), questions)
+
+
+def test_labelled_set_is_big_and_varied() -> None:
+    assert len(QUESTIONS) >= 200
+    assert {q.topic for q in QUESTIONS} >= {"none", "urgent", "smalltalk", "causes", "upper_back"}
+    assert len({q.text.casefold() for q in QUESTIONS}) == len(QUESTIONS)
+
+
+def test_held_out_quality_floors(engine: Engine) -> None:
+    report = measure(engine, "heldout")
+    assert report.accuracy >= 0.72
+    assert report.topic_accuracy >= 0.67
+    assert report.wrong_rate <= 0.20
+
+
+@pytest.mark.parametrize("split", ["tune", "heldout"])
+def test_every_red_flag_question_gets_the_urgent_reply(engine: Engine, split: str) -> None:
+    report = measure(engine, split)
+    assert report.red_flag_recall == 1.0, report.misses
+    assert report.false_alarms <= 2
+
+
+def test_evaluation_counts_what_a_member_sees() -> None:
+    from bot.core.types import Reply
+
+    questions = [
+        LabelledQuestion("a", "causes", False),
+        LabelledQuestion("b", "none", False),
+        LabelledQuestion("c", "relief", False),
+    ]
+    replies = {
+        "a": Reply(answered=True, topic="causes"),
+        "b": Reply(answered=True, topic="relief"),
+        "c": Reply(answered=False),
+    }
+    report = evaluate(lambda q: replies[q.text], questions)
+    assert (report.answered, report.answered_correct, report.wrong, report.correct) == (2, 1, 1, 1)

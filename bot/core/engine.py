@@ -67,12 +67,10 @@ class Engine:
         if not text.words:
             return Reply(answered=False, safety=safety, lead_in=messages.empty)
         match = prepared.matcher.match(text)
-        leg_check = ""
-        if not screening.fired and (
-            prepared.screener.mentions_any(text, prepared.screener.leg_terms)
-            or (match.best is not None and match.best.intent.topic == "sciatica_leg")
-        ):
-            leg_check = messages.leg_check
+        leg_topic = match.best is not None and match.best.intent.topic == "sciatica_leg"
+        leg_check = (
+            messages.leg_check if not screening.fired and (screening.leg_symptoms or leg_topic) else ""
+        )
         return self._compose(prepared, match, safety, leg_check)
 
     def reply_for_intent(self, intent_id: str) -> Reply | None:

@@ -111,8 +111,23 @@ class IntentMatcher:
         if len(words) > self._tuning.smalltalk_max_words:
             per_intent[self._is_smalltalk] = 0.0
         top = [int(k) for k in np.argsort(-per_intent)[: self._tuning.rerank_intents] if per_intent[k] > 0]
-        ranked = self._rescore(top, lexical, " ".join(sorted(words)))
+        if not top:
+            return MatchResult(())
+        # rapidfuzz adds at most (1 - weight) to a score: intents further behind cannot win
+        # and keep their word-overlap score (they only serve as suggestions).
+        weight = self._tuning.lexical_weight
+        reach = per_intent[top[0]] - (1 - weight) / weight
+        contenders = [k for k in top if per_intent[k] >= reach]
+        ranked = self._rescore(contenders, lexical, " ".join(sorted(words)))
+        ranked += [self._unscored(k, lexical, weight) for k in top if per_intent[k] < reach]
         return MatchResult(tuple(sorted(ranked, key=lambda r: r.score, reverse=True)))
+
+    def _unscored(self, k: int, lexical: np.ndarray, weight: float) -> RankedIntent:
+        """An intent ranked on word overlap alone (its rapidfuzz share counted as zero)."""
+        start, end = int(self._starts[k]), self._ends[k]
+        best = start + int(np.argmax(lexical[start:end]))
+        score = round(weight * float(lexical[best]) * 100, 1)
+        return RankedIntent(self._intents[self._indexed[k]], score, self._phrasing_raw[best])
 
     # --- load time ---------------------------------------------------------------------
 

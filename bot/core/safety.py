@@ -16,7 +16,7 @@ weak"). Hedges ("not sure if", "kinda") never negate.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -53,6 +53,7 @@ class Screening:
     level: Urgency | None
     fired: tuple[RedFlagSign, ...]
     negated: tuple[RedFlagSign, ...]
+    leg_symptoms: bool = False  # leg words without a red flag: the answer ends with a check
 
     @property
     def found_anything(self) -> bool:
@@ -93,7 +94,7 @@ class RedFlagScreener:
         self._reassurances = [_compile_term(cue) for cue in rules.negation_after]
         self._hedges = [_compile_term(hedge) for hedge in rules.hedges]
         self._pain_context = [_compile_term(term) for term in rules.pain_context]
-        self.leg_terms = [_compile_term(term) for term in rules.leg_symptom_terms]
+        self._leg_terms = [_compile_term(term) for term in rules.leg_symptom_terms]
         terms = [
             *(t for s in self._signs for p in (*s.match, *s.mention) for g in p for t in g.terms),
             *(t for s in self._signs for t in s.unless),
@@ -101,7 +102,7 @@ class RedFlagScreener:
             *self._reassurances,
             *self._hedges,
             *self._pain_context,
-            *self.leg_terms,
+            *self._leg_terms,
         ]
         # Each pattern is filed under the heads of its most selective group: a message can
         # only match patterns filed under one of its words.
@@ -124,8 +125,9 @@ class RedFlagScreener:
         for number in sorted({n for word in words.index for n in self._patterns_by_head.get(word, ())}):
             sign_index, is_mention, pattern = self._pattern_owner[number]
             candidates.setdefault(sign_index, ([], []))[is_mention].append(pattern)
+        leg_symptoms = any(_find(term, words) for term in self._leg_terms)
         if not candidates:
-            return Screening(None, (), ())
+            return Screening(None, (), (), leg_symptoms)
         hedged = _LazyPositions(lambda: _covered_positions(self._hedges, words))
         has_pain_context = any(_find(term, words) for term in self._pain_context)
         fired: list[RedFlagSign] = []
@@ -144,12 +146,7 @@ class RedFlagScreener:
             ):
                 negated.append(sign)
         level = max((s.level for s in fired), key=lambda lvl: lvl.rank, default=None)
-        return Screening(level, tuple(fired), tuple(negated))
-
-    def mentions_any(self, text: NormalisedText, terms: Iterable[Term]) -> bool:
-        """Whether any of the compiled `terms` occurs in the message."""
-        words = self._lexicon.read(text)
-        return any(_find(term, words) for term in terms)
+        return Screening(level, tuple(fired), tuple(negated), leg_symptoms)
 
     def _occurrences(
         self, patterns: list[Pattern], unless: list[Term], words: _Words, window: int
@@ -299,7 +296,7 @@ def _pattern_matches(pattern: Pattern, words: _Words, window: int) -> list[_Span
     if not all(group.heads & words.index.keys() for group in pattern):
         return []  # some group has no term starting here: the common, cheap case
     group_spans = [
-        sorted({(s, s + len(term) - 1) for term in group.terms for s in _find(term, words)})
+        sorted({(s, s + len(t) - 1) for t in group.terms if t[0] in words.index for s in _find(t, words)})
         for group in pattern
     ]
     if not all(group_spans):

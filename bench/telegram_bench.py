@@ -4,11 +4,13 @@ engine and content, against the Bot API stand-in on 127.0.0.1. Prints figures; a
 Each update is a direct message from its own chat, handed out through getUpdates; its
 latency runs from the moment the stand-in hands it out to the moment the reply arrives.
 Two runs:
-  unpaced  - a pass-through rate limiter: what the adapter itself can do;
-  paced    - the production limiter (AIORateLimiter at Telegram's 30 messages a second).
+  burst   - every update queued at once, rate limiter replaced by a pass-through:
+            what the adapter itself can do (updates per second) and how long a burst waits;
+  steady  - updates arriving at a steady rate under Telegram's 30 messages a second, with
+            the production rate limiter: the latency a member sees on a busy day.
 The stand-in shares the event loop (and the CPU) with the bot, so the figures are a floor.
 
-    PTB_TIMEDELTA=1 .venv/bin/python bench/telegram_bench.py [--updates 2000] [--paced 150]
+    PTB_TIMEDELTA=1 .venv/bin/python bench/telegram_bench.py [--updates 2000] [--steady 250] [--rate 25]
 """
 
 from __future__ import annotations
@@ -69,24 +71,22 @@ class PassThrough(BaseRateLimiter[Any]):
         return await callback(*args, **kwargs)
 
 
-async def measure(engine: Engine, updates: int, limiter: BaseRateLimiter[Any] | None) -> dict[str, float]:
-    """Push `updates` messages at once and time their replies."""
+async def measure(
+    engine: Engine, updates: int, limiter: BaseRateLimiter[Any] | None, rate: float | None
+) -> dict[str, float]:
+    """Queue `updates` messages (all at once, or `rate` a second) and time their replies."""
     async with TelegramStandIn(max_hold=0.2) as api:
         settings = Settings(telegram_bot_token=TOKEN, telegram_base_url=api.base_url)
         adapter = TelegramAdapter(engine, settings, InMemoryFeedback(), rate_limiter=limiter, poll_timeout=1)
         await adapter.start()
         try:
-            update_of_chat = {}
-            for i in range(updates):
-                chat = FIRST_CHAT + i
-                message = api.message(private_chat(chat), QUESTIONS[i % len(QUESTIONS)], sender=member(chat))
-                update_of_chat[chat] = api.push("message", message)
             started = time.perf_counter()
+            update_of_chat = await push_all(api, updates, rate)
             sent = await api.wait_sent(updates, timeout=600)
             elapsed = time.perf_counter() - started
         finally:
             await adapter.stop()
-    first_reply = {}
+    first_reply: dict[int, float] = {}
     for message in sent:
         first_reply.setdefault(message.chat_id, message.at)
     latencies = sorted(first_reply[c] - api.handed_out_at[u] for c, u in update_of_chat.items())
@@ -98,15 +98,30 @@ async def measure(engine: Engine, updates: int, limiter: BaseRateLimiter[Any] | 
     }
 
 
-async def main(updates: int, paced: int) -> None:
+async def push_all(api: TelegramStandIn, updates: int, rate: float | None) -> dict[int, int]:
+    """Queue the updates, each from its own chat; returns the update id of each chat."""
+    update_of_chat = {}
+    started = time.perf_counter()
+    for i in range(updates):
+        if rate:  # keep to the schedule rather than sleeping a fixed step, which drifts
+            await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
+        chat = FIRST_CHAT + i
+        message = api.message(private_chat(chat), QUESTIONS[i % len(QUESTIONS)], sender=member(chat))
+        update_of_chat[chat] = api.push("message", message)
+    return update_of_chat
+
+
+async def main(updates: int, steady: int, rate: float) -> None:
     engine = Engine(load_library(ROOT / "content"))
-    runs = [("unpaced", updates, PassThrough())]
-    if paced:
-        runs.append(("paced", paced, None))  # None: the adapter's production limiter
-    for name, count, limiter in runs:
-        figures = await measure(engine, count, limiter)
+    runs: list[tuple[str, int, BaseRateLimiter[Any] | None, float | None]] = [
+        ("burst", updates, PassThrough(), None)
+    ]
+    if steady:
+        runs.append((f"steady {rate:g}/s", steady, None, rate))  # None: the production limiter
+    for name, count, limiter, pace in runs:
+        figures = await measure(engine, count, limiter, pace)
         print(
-            f"{name:8} {count:5} updates: {figures['per_second']:7.1f} updates/s, "
+            f"{name:12} {count:5} updates: {figures['per_second']:7.1f} updates/s, "
             f"latency p50 {figures['p50_ms']:7.1f} ms, p99 {figures['p99_ms']:7.1f} ms, "
             f"max {figures['max_ms']:7.1f} ms",
             flush=True,
@@ -116,8 +131,9 @@ async def main(updates: int, paced: int) -> None:
 if __name__ == "__main__":
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
-    parser.add_argument("--updates", type=int, default=2000, help="updates in the unpaced run")
-    parser.add_argument("--paced", type=int, default=150, help="updates in the paced run (0 to skip)")
+    parser.add_argument("--updates", type=int, default=2000, help="updates in the burst run")
+    parser.add_argument("--steady", type=int, default=250, help="updates in the steady run (0 to skip)")
+    parser.add_argument("--rate", type=float, default=25.0, help="updates a second in the steady run")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(main(arguments.updates, arguments.paced))
+    asyncio.run(main(arguments.updates, arguments.steady, arguments.rate))

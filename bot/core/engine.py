@@ -68,8 +68,11 @@ class Engine:
             return Reply(answered=False, safety=safety, lead_in=messages.empty)
         match = prepared.matcher.match(text)
         leg_topic = match.best is not None and match.best.intent.topic == "sciatica_leg"
+        # Only when nothing was flagged: a negated sign already brought its own safety line.
         leg_check = (
-            messages.leg_check if not screening.fired and (screening.leg_symptoms or leg_topic) else ""
+            messages.leg_check
+            if not screening.found_anything and (screening.leg_symptoms or leg_topic)
+            else ""
         )
         return self._compose(prepared, match, safety, leg_check)
 

@@ -1,0 +1,268 @@
+"""Turning a platform-neutral reply into Discord embeds and buttons, within Discord's limits.
+
+Layout of a reply:
+- the safety block first, as its own embed, coloured by level: red for emergency and urgent,
+  orange for "soon", gold for the "if you ever notice..." line of a negated mention;
+- then the answer: the lead-in as the description, one field per quoted snippet (the
+  source's title as the field name, the quote as "> " lines), the leg-symptom check, and a
+  footer naming the publishers and carrying the disclaimer;
+- follow-up suggestions as buttons that ask them (custom_id "ask:<intent_id>") and, under an
+  answer with quotes, a 👍/👎 pair ("fb:<intent_id>:1" / "fb:<intent_id>:0").
+
+Anything that might pass a limit is split at a paragraph, line or word break, and the embeds
+are packed into as few messages as the per-message limits allow. Text comes only from the
+reply: this module adds layout, never advice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import discord
+
+from bot.core.commands import InfoText
+from bot.core.types import Reply, SafetyNotice, Urgency
+
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FIELDS_PER_EMBED = 25
+FOOTER_LIMIT = 2048
+EMBED_TOTAL_LIMIT = 6000  # for one embed, and for all the embeds of one message together
+EMBEDS_PER_MESSAGE = 10
+BUTTON_LABEL_LIMIT = 80
+CUSTOM_ID_LIMIT = 100
+BUTTON_ROWS = 5
+
+ANSWER_COLOUR = discord.Colour.blurple()
+UNANSWERED_COLOUR = discord.Colour.light_grey()
+INFO_COLOUR = discord.Colour.teal()
+_BLANK = "\u200b"  # a field must have a name; this one shows nothing
+_QUOTE = "> "
+
+
+@dataclass(frozen=True, slots=True)
+class AskPress:
+    """A press on a suggestion button: answer this intent."""
+
+    intent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackPress:
+    """A press on 👍 (helpful) or 👎 under the answer of an intent."""
+
+    intent_id: str
+    helpful: bool
+
+
+def ask_custom_id(intent_id: str) -> str:
+    return f"ask:{intent_id}"
+
+
+def feedback_custom_id(intent_id: str, helpful: bool) -> str:
+    return f"fb:{intent_id}:{int(helpful)}"
+
+
+def parse_custom_id(custom_id: str) -> AskPress | FeedbackPress | None:
+    """What a button's custom_id asks for; None for ids this bot did not make."""
+    kind, _, rest = custom_id.partition(":")
+    if kind == "ask" and rest:
+        return AskPress(rest)
+    if kind == "fb":
+        intent_id, _, flag = rest.rpartition(":")
+        if intent_id and flag in ("0", "1"):
+            return FeedbackPress(intent_id, flag == "1")
+    return None
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut text into pieces of at most `limit` characters, at the last paragraph, line or
+    word break that fits; a hard cut only inside a word longer than the limit."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = _cut_point(rest, limit)
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _cut_point(text: str, limit: int) -> int:
+    for separator in ("\n\n", "\n", " "):
+        # The separator itself may straddle the limit: it is dropped at the cut.
+        at = text.rfind(separator, 0, limit + len(separator))
+        if at > 0:
+            return at
+    return limit
+
+
+def shorten(text: str, limit: int) -> str:
+    """One line of at most `limit` characters, ending in an ellipsis when cut."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "\u2026"
+
+
+class _EmbedBuilder:
+    """Fills embeds of one colour in order, opening a new embed before any limit is passed."""
+
+    def __init__(self, colour: discord.Colour, title: str | None = None) -> None:
+        self._colour = colour
+        self.embeds: list[discord.Embed] = []
+        if title:
+            self._open().title = shorten(title, TITLE_LIMIT)
+
+    def _open(self) -> discord.Embed:
+        embed = discord.Embed(colour=self._colour)
+        self.embeds.append(embed)
+        return embed
+
+    def _with_room(self, size: int, for_field: bool = False) -> discord.Embed:
+        embed = self.embeds[-1] if self.embeds else None
+        if embed is None or len(embed) + size > EMBED_TOTAL_LIMIT:
+            return self._open()
+        if for_field and len(embed.fields) >= FIELDS_PER_EMBED:
+            return self._open()
+        return embed
+
+    def add_description(self, text: str) -> None:
+        for chunk in split_text(text, DESCRIPTION_LIMIT):
+            embed = self._with_room(len(chunk))
+            if embed.description or embed.fields:
+                # A description shows above the fields, so text that follows them (or
+                # another description) needs an embed of its own to keep the order.
+                embed = self._open()
+            embed.description = chunk
+
+    def add_quote(self, name: str, quote: str) -> None:
+        """A quote as "> " lines under `name`; continued in unnamed fields when long."""
+        # One quote line: the content checker compares quotes with whitespace collapsed.
+        flat = " ".join(quote.split())
+        for index, chunk in enumerate(split_text(flat, FIELD_VALUE_LIMIT - len(_QUOTE))):
+            self._add_field(shorten(name, FIELD_NAME_LIMIT) if index == 0 else _BLANK, _QUOTE + chunk)
+
+    def add_note(self, text: str) -> None:
+        """Text after the quotes, in unnamed fields so that it shows below them."""
+        for chunk in split_text(text, FIELD_VALUE_LIMIT):
+            self._add_field(_BLANK, chunk)
+
+    def _add_field(self, name: str, value: str) -> None:
+        self._with_room(len(name) + len(value), for_field=True).add_field(
+            name=name, value=value, inline=False
+        )
+
+    def set_footer(self, text: str) -> None:
+        footer = text[:FOOTER_LIMIT]
+        self._with_room(len(footer)).set_footer(text=footer)
+
+
+def safety_colour(safety: SafetyNotice) -> discord.Colour:
+    if safety.is_urgent:
+        return discord.Colour.red()
+    if safety.level is Urgency.SOON:
+        return discord.Colour.orange()
+    return discord.Colour.gold()
+
+
+def reply_embeds(reply: Reply, title: str | None = None) -> list[discord.Embed]:
+    """The embeds of a reply, safety block first; `title` heads the answer (the question)."""
+    embeds: list[discord.Embed] = []
+    if reply.safety is not None:
+        safety = _EmbedBuilder(safety_colour(reply.safety))
+        safety.add_description(reply.safety.text)
+        embeds.extend(safety.embeds)
+    footer = _footer(reply)
+    if not (reply.lead_in or reply.snippets or reply.closing_check or footer):
+        return embeds  # a bare red-flag report: the safety block is the whole reply
+    body = _EmbedBuilder(ANSWER_COLOUR if reply.answered else UNANSWERED_COLOUR, title)
+    if reply.lead_in:
+        body.add_description(reply.lead_in)
+    for snippet in reply.snippets:
+        body.add_quote(_escape(snippet.source.title), _escape(snippet.quote))
+    if reply.closing_check:
+        body.add_note(reply.closing_check)
+    if footer:
+        body.set_footer(footer)
+    embeds.extend(body.embeds)
+    return embeds
+
+
+def _escape(text: str) -> str:
+    # Text from web pages is shown as written: a stray "*" or "_" must not turn into markup.
+    return discord.utils.escape_markdown(text)
+
+
+def _footer(reply: Reply) -> str:
+    publishers = "; ".join(source.publisher for source in reply.sources)
+    lines = [f"From: {publishers}"] if publishers else []
+    if reply.disclaimer:
+        lines.append(reply.disclaimer)
+    return "\n".join(lines)
+
+
+def info_embeds(info: InfoText) -> list[discord.Embed]:
+    """The embeds of an informational command (/help, /topics, /sources, /urgent)."""
+    builder = _EmbedBuilder(INFO_COLOUR, info.title)
+    builder.add_description("\n".join(info.lines))
+    return builder.embeds
+
+
+def pack_messages(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
+    """Group embeds, in order, into messages of at most 10 embeds and 6000 characters."""
+    messages: list[list[discord.Embed]] = []
+    size = 0
+    for embed in embeds:
+        if not messages or len(messages[-1]) >= EMBEDS_PER_MESSAGE or size + len(embed) > EMBED_TOTAL_LIMIT:
+            messages.append([])
+            size = 0
+        messages[-1].append(embed)
+        size += len(embed)
+    return messages
+
+
+def reply_buttons(reply: Reply) -> list[discord.ui.Button[discord.ui.View]]:
+    """Suggestion buttons, one per row, then the 👍/👎 pair on the row below them."""
+    buttons: list[discord.ui.Button[discord.ui.View]] = []
+    for suggestion in reply.suggestions:
+        custom_id = ask_custom_id(suggestion.intent_id)
+        if len(buttons) == BUTTON_ROWS - 1 or len(custom_id) > CUSTOM_ID_LIMIT:
+            continue  # the last row is kept for feedback; an over-long id cannot be sent
+        label = shorten(suggestion.question, BUTTON_LABEL_LIMIT)
+        buttons.append(
+            discord.ui.Button(
+                label=label, custom_id=custom_id, style=discord.ButtonStyle.secondary, row=len(buttons)
+            )
+        )
+    if reply.answered and reply.intent_id and reply.snippets:
+        row = len(buttons)
+        for helpful, emoji in ((True, "👍"), (False, "👎")):
+            custom_id = feedback_custom_id(reply.intent_id, helpful)
+            if len(custom_id) <= CUSTOM_ID_LIMIT:
+                buttons.append(
+                    discord.ui.Button(
+                        emoji=emoji, custom_id=custom_id, style=discord.ButtonStyle.secondary, row=row
+                    )
+                )
+    return buttons
+
+
+def reply_view(reply: Reply) -> discord.ui.View | None:
+    """The buttons of a reply as a view to send, or None when it has none.
+
+    Call it inside the running event loop: the view is stopped before it is sent, so that
+    discord.py does not keep one listening view per message; presses are answered by
+    `on_interaction` from the custom_id alone, which also works after a restart.
+    """
+    buttons = reply_buttons(reply)
+    if not buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        view.add_item(button)
+    view.stop()
+    return view

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.content import Intent, Library
+from bot.core.feedback import MessageRecorder, NoRecording
 from bot.core.matching import IntentMatcher, MatchResult
 from bot.core.normalisation import normalise
 from bot.core.replies import safety_notice, suggestions_for
@@ -43,9 +44,12 @@ class PreparedLibrary:
 class Engine:
     """Answers messages from the current library; `replace_library` swaps it atomically."""
 
-    def __init__(self, library: Library, emergency_number: str = "999") -> None:
+    def __init__(
+        self, library: Library, emergency_number: str = "999", recorder: MessageRecorder | None = None
+    ) -> None:
         self._prepared = PreparedLibrary.build(library)
         self.emergency_number = emergency_number
+        self._recorder = recorder or NoRecording()
 
     @property
     def library(self) -> Library:
@@ -57,6 +61,12 @@ class Engine:
 
     def handle(self, message: IncomingMessage) -> Reply | None:
         """The reply to send, or None when the bot should stay quiet."""
+        reply = self._reply(message)
+        if reply is not None:
+            self._recorder.message_handled(message, reply)
+        return reply
+
+    def _reply(self, message: IncomingMessage) -> Reply | None:
         prepared = self._prepared  # one consistent library for the whole message
         messages = prepared.library.messages
         text = normalise(message.text)

@@ -1,13 +1,17 @@
-"""Feedback from members (👍/👎 per intent), behind one small interface.
+"""What the bot records for admins, behind two small interfaces.
 
-Adapters record through `FeedbackSink`; the in-memory sink serves until the admin store
-(a database) takes its place with the same two methods.
+- `FeedbackSink`: 👍/👎 per intent, recorded by the adapters on a button press.
+- `MessageRecorder`: every reply the engine gives, recorded by the engine itself.
+Both are synchronous and must not block: an implementation backed by a database queues
+the record and writes it in the background. The in-memory ones serve the terminal and tests.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Protocol
+
+from bot.core.types import IncomingMessage, Reply
 
 
 class FeedbackSink(Protocol):
@@ -31,3 +35,15 @@ class InMemoryFeedback:
     def counts(self) -> dict[str, tuple[int, int]]:
         ids = self._helpful.keys() | self._unhelpful.keys()
         return {i: (self._helpful[i], self._unhelpful[i]) for i in sorted(ids)}
+
+
+class MessageRecorder(Protocol):
+    def message_handled(self, message: IncomingMessage, reply: Reply) -> None:
+        """Note one reply given (answered or not, urgent or not); must return at once."""
+
+
+class NoRecording:
+    """Records nothing: the terminal chat and `ask` keep no statistics."""
+
+    def message_handled(self, message: IncomingMessage, reply: Reply) -> None:
+        return None

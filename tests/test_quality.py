@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.engine import Engine
-from bot.core.types import IncomingMessage
+from bot.core.types import IncomingMessage, Reply
 from bot.quality import LabelledQuestion, QualityReport, evaluate, load_questions
 from tests.core.helpers import shipped_library
 
@@ -26,9 +26,19 @@ def engine() -> Engine:
     return Engine(shipped_library())
 
 
-def measure(engine: Engine, split: str) -> QualityReport:
-    questions = [q for q in QUESTIONS if q.split == split and not q.context]
-    return evaluate(lambda q: engine.handle(IncomingMessage(q.text)), questions)
+def ask(engine: Engine, question: LabelledQuestion) -> Reply:
+    """The reply in a fresh conversation; a follow-up comes after its context message."""
+    conversation = question.text
+    if question.context:
+        engine.handle(IncomingMessage(question.context, conversation_id=conversation))
+    reply = engine.handle(IncomingMessage(question.text, conversation_id=conversation))
+    assert reply is not None
+    return reply
+
+
+def measure(engine: Engine, split: str, *, follow_ups: bool = False) -> QualityReport:
+    questions = [q for q in QUESTIONS if q.split == split and bool(q.context) == follow_ups]
+    return evaluate(lambda q: ask(engine, q), questions)
 
 
 def test_labelled_set_is_big_and_varied() -> None:
@@ -52,8 +62,6 @@ def test_every_red_flag_question_gets_the_urgent_reply(engine: Engine, split: st
 
 
 def test_evaluation_counts_what_a_member_sees() -> None:
-    from bot.core.types import Reply
-
     questions = [
         LabelledQuestion("a", "causes", False),
         LabelledQuestion("b", "none", False),

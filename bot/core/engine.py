@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.content import Intent, Library
+from bot.core.conversation import ConversationMemory
 from bot.core.feedback import MessageRecorder, NoRecording
 from bot.core.matching import IntentMatcher, MatchResult
-from bot.core.normalisation import normalise
+from bot.core.normalisation import NormalisedText, normalise
 from bot.core.replies import safety_notice, suggestions_for
 from bot.core.safety import RedFlagScreener
 from bot.core.types import IncomingMessage, MatchExplanation, Reply, SafetyNotice, Urgency
@@ -24,6 +25,7 @@ ANSWER_THRESHOLD = 41.0  # a match below this is never given as an answer
 ANSWER_THRESHOLD_WITH_RED_FLAG = 50.0
 SUGGEST_THRESHOLD = 25.0  # below this the message is treated as off topic
 MAX_SUGGESTIONS = 3
+FOLLOW_UP_MAX_WORDS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class Engine:
         self._prepared = PreparedLibrary.build(library)
         self.emergency_number = emergency_number
         self._recorder = recorder or NoRecording()
+        self._memory = ConversationMemory()
 
     @property
     def library(self) -> Library:
@@ -76,7 +79,7 @@ class Engine:
             return None if safety is None else _safety_only(safety)
         if not text.words:
             return Reply(answered=False, safety=safety, lead_in=messages.empty)
-        match = prepared.matcher.match(text)
+        match = self._match_in_context(prepared, text, message.conversation_id, safety)
         leg_topic = match.best is not None and match.best.intent.topic == "sciatica_leg"
         # Only when nothing was flagged: a negated sign already brought its own safety line.
         leg_check = (
@@ -85,6 +88,30 @@ class Engine:
             else ""
         )
         return self._compose(prepared, match, safety, leg_check)
+
+    def _match_in_context(
+        self,
+        prepared: PreparedLibrary,
+        text: NormalisedText,
+        conversation_id: str,
+        safety: SafetyNotice | None,
+    ) -> MatchResult:
+        """Match the message alone; if that is not confident, with the last question before it.
+
+        The answered wording is remembered, so "why?" after "back hurts on long runs" works.
+        """
+        match = prepared.matcher.match(text)
+        context = self._memory.recall(conversation_id)
+        short = len(text.words) <= FOLLOW_UP_MAX_WORDS  # a long message stands on its own
+        if short and context and not match.off_topic and not _confident(match, safety):
+            combined = NormalisedText((*context, *text.words), text.clause_starts)
+            in_context = prepared.matcher.match(combined)
+            if _confident(in_context, safety):
+                self._memory.remember(conversation_id, combined.words)
+                return in_context
+        if _confident(match, safety):
+            self._memory.remember(conversation_id, text.words)
+        return match
 
     def reply_for_intent(self, intent_id: str) -> Reply | None:
         """The answer of a known intent (a follow-up button press); None if it no longer exists."""
@@ -105,8 +132,7 @@ class Engine:
             runner_up_score=match.ranked[1].score if len(match.ranked) > 1 else 0.0,
         )
         score = best.score if best else 0.0
-        threshold = ANSWER_THRESHOLD_WITH_RED_FLAG if safety and safety.is_urgent else ANSWER_THRESHOLD
-        if best is not None and best.score >= threshold:
+        if best is not None and _confident(match, safety):
             return self._answer(prepared, best.intent, score, safety, leg_check, explanation)
         if safety is not None and safety.level is not None:
             # A bare red-flag report: the safety message is the whole answer.
@@ -147,6 +173,12 @@ class Engine:
             disclaimer=prepared.library.messages.disclaimer if intent.snippets else "",
             explanation=explanation or MatchExplanation(),
         )
+
+
+def _confident(match: MatchResult, safety: SafetyNotice | None) -> bool:
+    """Whether the best match is sure enough to be given as an answer."""
+    threshold = ANSWER_THRESHOLD_WITH_RED_FLAG if safety and safety.is_urgent else ANSWER_THRESHOLD
+    return match.best is not None and match.best.score >= threshold
 
 
 def _safety_only(safety: SafetyNotice) -> Reply:

@@ -16,7 +16,8 @@ def engine() -> Engine:
 
 
 def ask(engine: Engine, text: str, *, addressed: bool = True) -> Reply | None:
-    return engine.handle(IncomingMessage(text=text, conversation_id="t", addressed=addressed))
+    # Each question in its own conversation: these tests are not about follow-ups.
+    return engine.handle(IncomingMessage(text=text, conversation_id=text, addressed=addressed))
 
 
 def test_answer_quotes_sources_and_disclaims(engine: Engine) -> None:

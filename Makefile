@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test lint validate bench clean
+.PHONY: chat test lint validate bench bench-quality clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,14 @@ test: $(STAMP)  ## set up and run every test, plus the linter
 validate: $(STAMP)  ## check the content library
 	$(BIN)/python -m bot validate
 
-bench: $(STAMP)  ## print the core benchmark figures
+bench: $(STAMP)  ## print the core and Telegram benchmark figures
 	$(BIN)/python bench/core_bench.py
+	PTB_TIMEDELTA=1 $(BIN)/python bench/telegram_bench.py
+
+bench-quality: $(STAMP)  ## answer quality against rapidfuzz, BM25 and embedding baselines
+	$(BIN)/pip install --quiet torch==2.13.0  # the CPU build; a plain "torch" may pull CUDA
+	$(BIN)/pip install --quiet -e '.[bench]'
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -19,13 +19,18 @@ from bot.core.replies import safety_notice, suggestions_for
 from bot.core.safety import RedFlagScreener
 from bot.core.types import IncomingMessage, MatchExplanation, Reply, SafetyNotice, Urgency
 
-ANSWER_THRESHOLD = 41.0  # a match below this is never given as an answer
+ANSWER_THRESHOLD = 51.0  # a match below this is never given as an answer
 # With an emergency or urgent sign, the sign's own words dominate the match; only a clear
 # question alongside it gets an answer under the safety message.
-ANSWER_THRESHOLD_WITH_RED_FLAG = 50.0
+ANSWER_THRESHOLD_WITH_RED_FLAG = ANSWER_THRESHOLD + 9
 SUGGEST_THRESHOLD = 25.0  # below this the message is treated as off topic
 MAX_SUGGESTIONS = 3
 FOLLOW_UP_MAX_WORDS = 10
+# Openings that refer back to the last answer ("and stretching?", "what about ice?").
+_FOLLOW_UP_OPENERS = frozenset(
+    tuple(opener.split())
+    for opener in ("and", "what about", "how about", "why", "what if", "also", "so", "then", "ok and", "but")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +108,8 @@ class Engine:
         match = prepared.matcher.match(text)
         context = self._memory.recall(conversation_id)
         short = len(text.words) <= FOLLOW_UP_MAX_WORDS  # a long message stands on its own
-        if short and context and not match.off_topic and not _confident(match, safety):
+        leans_back = text.words[:2] in _FOLLOW_UP_OPENERS or text.words[:1] in _FOLLOW_UP_OPENERS
+        if short and context and not match.off_topic and (leans_back or not _confident(match, safety)):
             combined = NormalisedText((*context, *text.words), text.clause_starts)
             in_context = prepared.matcher.match(combined)
             if _confident(in_context, safety):

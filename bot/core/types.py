@@ -37,13 +37,15 @@ class IncomingMessage:
 
     `addressed` is true when the member spoke to the bot: a direct message, a mention,
     a reply to the bot or a command. Unaddressed group messages are only screened for
-    red flags.
+    red flags. `user_id` is the platform's id of the sender ("" when unknown): the admin
+    store keeps only a salted hash of it, and only with a stored unanswered question.
     """
 
     text: str
     conversation_id: str = "console"
     addressed: bool = True
     platform: str = "console"
+    user_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

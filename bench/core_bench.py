@@ -72,8 +72,9 @@ def measure(name: str) -> dict[str, float | str]:
         load_seconds = time.perf_counter() - started
     questions = [q for q in load_questions(QUESTIONS) if not q.context]
     heldout = [q for q in questions if q.split == "heldout"]
-    report = evaluate(lambda q: engine.handle(IncomingMessage(q.text)), heldout)
-    all_report = evaluate(lambda q: engine.handle(IncomingMessage(q.text)), questions)
+    # Each question in its own conversation, so no follow-up logic joins unrelated ones.
+    report = evaluate(lambda q: engine.handle(IncomingMessage(q.text, conversation_id=q.text)), heldout)
+    all_report = evaluate(lambda q: engine.handle(IncomingMessage(q.text, conversation_id=q.text)), questions)
     latencies = time_pipeline(engine, [q.text for q in questions])
     p50, p99 = _percentiles(latencies)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -101,7 +102,7 @@ def time_pipeline(engine: Engine, texts: list[str]) -> list[float]:
     for _ in range(TIMING_ROUNDS):
         for text in texts:
             started = time.perf_counter_ns()
-            reply = engine.handle(IncomingMessage(text))
+            reply = engine.handle(IncomingMessage(text, conversation_id=text))
             if reply is not None:
                 render_plain(reply)
             timings.append((time.perf_counter_ns() - started) / 1e6)

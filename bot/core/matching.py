@@ -34,6 +34,7 @@ from bot.core.word_vectors import shipped_word_vectors
 # they separate causes from prevention from should-I-run; IDF keeps them light.
 STOPWORDS = frozenset({"a", "an", "the", "i", "me", "my", "to", "of", "and", "it", "is", "am", "so", "just"})
 MIN_CORRECTION_LENGTH = 4  # shorter known words are never typo targets
+SHORTLIST_INTENTS = 24  # intents compared by meaning; the rest cannot win anyway
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,7 @@ class IntentMatcher:
         self._build_index(texts)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
         self._vectors = shipped_word_vectors()
+        self._vector_row = lru_cache(maxsize=65536)(self._vectors.row)
         self._phrasing_vectors = np.array(
             [self._sentence_vector(words) for words in texts], dtype=np.float32
         ).reshape(len(texts), self._vectors.dimensions)
@@ -117,23 +119,39 @@ class IntentMatcher:
         stems = {self._stem(w) for w in words}
         if stems & self._off_topic and not stems & self._on_topic:
             return MatchResult((), off_topic=True)
-        if not stems or not self._intents:
+        known = [s for s in stems if s in self._postings]
+        if not known:
             return MatchResult(())
-        lexical = self._lexical_scores(stems, words)
-        per_intent = np.maximum.reduceat(lexical, self._starts)
-        if len(words) > self._tuning.smalltalk_max_words:
-            per_intent[self._is_smalltalk] = 0.0
-        top = [int(k) for k in np.argsort(-per_intent)[: self._tuning.rerank_intents] if per_intent[k] > 0]
+        scores = self._word_scores(known, stems)
+        shortlist = self._best_intents(scores, len(words), SHORTLIST_INTENTS)
+        scores = self._add_meaning(scores, shortlist, words)
+        # A vague message ("is it the running or what") cannot be confidently anything.
+        scores *= min(1.0, sum(self._idf[s] for s in known) / self._tuning.full_information)
+        top = self._best_intents(scores, len(words), self._tuning.rerank_intents)
         if not top:
             return MatchResult(())
         # rapidfuzz adds at most (1 - weight) to a score: intents further behind cannot win
         # and keep their word-overlap score (they only serve as suggestions).
         weight = self._tuning.lexical_weight
-        reach = per_intent[top[0]] - (1 - weight) / weight
+        best = float(scores[self._starts[top[0]] : self._ends[top[0]]].max())
+        reach = best - (1 - weight) / weight
+        per_intent = {k: float(scores[self._starts[k] : self._ends[k]].max()) for k in top}
         contenders = [k for k in top if per_intent[k] >= reach]
-        ranked = self._rescore(contenders, lexical, " ".join(sorted(words)))
-        ranked += [self._unscored(k, lexical, weight) for k in top if per_intent[k] < reach]
+        ranked = self._rescore(contenders, scores, " ".join(sorted(words)))
+        ranked += [self._unscored(k, scores, weight) for k in top if per_intent[k] < reach]
         return MatchResult(tuple(sorted(ranked, key=lambda r: r.score, reverse=True)))
+
+    def _best_intents(self, scores: np.ndarray, word_count: int, count: int) -> list[int]:
+        """The `count` indexed intents with the best phrasing scores (above zero)."""
+        per_intent = np.maximum.reduceat(scores, self._starts)
+        if word_count > self._tuning.smalltalk_max_words:
+            per_intent[self._is_smalltalk] = 0.0
+        if count < len(per_intent):  # a partial sort is enough for the best few
+            candidates = np.argpartition(-per_intent, count)[:count]
+        else:
+            candidates = np.arange(len(per_intent))
+        ordered = candidates[np.argsort(-per_intent[candidates])]
+        return [int(k) for k in ordered if per_intent[k] > 0]
 
     def _unscored(self, k: int, lexical: np.ndarray, weight: float) -> RankedIntent:
         """An intent ranked on word overlap alone (its rapidfuzz share counted as zero)."""
@@ -179,6 +197,12 @@ class IntentMatcher:
             for s in stems:
                 intent_postings.setdefault(s, set()).add(int(self._phrasing_k[pid]))
         self._intent_postings = {s: np.array(sorted(ks), dtype=np.int32) for s, ks in intent_postings.items()}
+        self._intent_posting_weights = {
+            s: np.full(len(ks), self._idf[s]) for s, ks in intent_postings.items()
+        }
+        self._intent_pids = [
+            np.arange(start, end) for start, end in zip(self._starts, self._ends, strict=True)
+        ]
         self._phrasing_total = np.array([sum(self._idf[s] for s in stems) for stems in stems_per_phrasing])
 
     # --- per message -------------------------------------------------------------------
@@ -206,44 +230,49 @@ class IntentMatcher:
         near = self._typos.near(word)
         return near[0] if near else word
 
-    def _lexical_scores(self, stems: set[str], words: Sequence[str] = ()) -> np.ndarray:
-        known = [s for s in stems if s in self._postings]
-        if not known:
-            return np.zeros(len(self._phrasing_total))
+    def _word_scores(self, known: list[str], stems: set[str]) -> np.ndarray:
+        """Per phrasing: weighted overlap with it, blended with coverage by its whole intent."""
         message_total = sum(self._idf.get(s, self._unknown_idf) for s in stems)
         ids = np.concatenate([self._postings[s] for s in known])
         weights = np.concatenate([self._posting_weights[s] for s in known])
         shared = np.bincount(ids, weights=weights, minlength=len(self._phrasing_total))
-        beta = self._tuning.intent_coverage_weight
-        if beta:
-            intent_ids = np.concatenate([self._intent_postings[s] for s in known])
-            intent_weights = np.concatenate(
-                [np.full(len(self._intent_postings[s]), self._idf[s]) for s in known]
-            )
-            coverage = (
-                np.bincount(intent_ids, weights=intent_weights, minlength=len(self._indexed)) / message_total
-            )
+        intent_ids = np.concatenate([self._intent_postings[s] for s in known])
+        intent_weights = np.concatenate([self._intent_posting_weights[s] for s in known])
+        coverage = (
+            np.bincount(intent_ids, weights=intent_weights, minlength=len(self._indexed)) / message_total
+        )
         hit = np.flatnonzero(shared)  # usually a small share of all phrasings: work on those only
         exponent = self._tuning.phrasing_coverage_exponent
-        phrasing_coverage = shared[hit] / self._phrasing_total[hit]
-        message_coverage = shared[hit] / message_total
-        scores = np.zeros(len(shared))
-        scores[hit] = phrasing_coverage**exponent * message_coverage ** (1 - exponent)
-        if beta:
-            scores = (1 - beta) * scores + beta * coverage[self._phrasing_k]
+        overlap = np.zeros(len(shared))
+        overlap[hit] = (shared[hit] / self._phrasing_total[hit]) ** exponent * (
+            shared[hit] / message_total
+        ) ** (1 - exponent)
+        beta = self._tuning.intent_coverage_weight
+        return (1 - beta) * overlap + beta * coverage[self._phrasing_k]
+
+    def _add_meaning(self, scores: np.ndarray, shortlist: list[int], words: Sequence[str]) -> np.ndarray:
+        """Blend in word-vector similarity for the shortlisted intents' phrasings.
+
+        Only the shortlist is compared (a few hundred rows, not every phrasing): the others
+        keep their word score, scaled like the rest, and cannot overtake.
+        """
         gamma = self._tuning.semantic_weight
-        if gamma:
-            similarity = self._phrasing_vectors @ self._sentence_vector(words)
-            scores = (1 - gamma) * scores + gamma * np.maximum(similarity, 0.0)
-        if self._tuning.full_information:
-            # A vague message ("is it the running or what") cannot be confidently anything.
-            information = sum(self._idf[s] for s in known)
-            scores *= min(1.0, information / self._tuning.full_information)
+        scores = scores * (1 - gamma)
+        if shortlist:
+            pids = np.concatenate([self._intent_pids[k] for k in shortlist])
+            similarity = self._phrasing_vectors[pids] @ self._sentence_vector(words)
+            scores[pids] += gamma * np.maximum(similarity, 0.0)
         return scores
 
     def _sentence_vector(self, words: Sequence[str]) -> np.ndarray:
-        weights = [self._idf.get(self._stem(w), self._unknown_idf) for w in words]
-        return self._vectors.sentence(list(words), weights)
+        """The idf-weighted word-vector mean of `words` (words without a vector are skipped)."""
+        rows, weights = [], []
+        for word in words:
+            row = self._vector_row(word)
+            if row is not None:
+                rows.append(row)
+                weights.append(self._idf.get(self._stem(word), self._unknown_idf))
+        return self._vectors.sentence(rows, weights)
 
     def _rescore(self, top: list[int], lexical: np.ndarray, query: str) -> list[RankedIntent]:
         """Re-score the top intents' phrasings with rapidfuzz (one call); keep each one's best."""

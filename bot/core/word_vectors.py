@@ -22,19 +22,18 @@ class WordVectors:
         self._vectors = vectors.astype(np.float32)
         self.dimensions = vectors.shape[1]
 
-    def lookup(self, word: str) -> np.ndarray | None:
-        for form in (word, word[:-1] if word.endswith("s") else None):
-            if form and form in self._index:
-                return self._vectors[self._index[form]]
-        return None
+    def row(self, word: str) -> int | None:
+        """The word's row in the table (a plural falls back to its singular), or None."""
+        row = self._index.get(word)
+        if row is None and word.endswith("s"):
+            row = self._index.get(word[:-1])
+        return row
 
-    def sentence(self, words: list[str], weights: list[float]) -> np.ndarray:
-        """The weighted mean of the known words' vectors, normalised (zero if none known)."""
-        total = np.zeros(self.dimensions, dtype=np.float32)
-        for word, weight in zip(words, weights, strict=True):
-            vector = self.lookup(word)
-            if vector is not None:
-                total += weight * vector
+    def sentence(self, rows: list[int], weights: list[float]) -> np.ndarray:
+        """The weighted mean of the given rows' vectors, normalised (zero if there are none)."""
+        if not rows:
+            return np.zeros(self.dimensions, dtype=np.float32)
+        total = np.asarray(weights, dtype=np.float32) @ self._vectors[rows]
         norm = float(np.linalg.norm(total))
         return total / norm if norm else total
 

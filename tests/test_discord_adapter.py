@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yarl
 
+from bot.adapters.button_actions import AskPress, FeedbackPress, ask_data, feedback_data, parse_button_data
 from bot.core.content import Library, load_library
 from bot.core.engine import Engine
 from bot.core.feedback import InMemoryFeedback
@@ -401,11 +402,7 @@ async def test_wrong_token_fails_start_clearly(start_bot: StartBot, standin: Dis
 
 
 def test_custom_ids_round_trip() -> None:
-    assert rendering.parse_custom_id(rendering.ask_custom_id("relief_ice")) == rendering.AskPress(
-        "relief_ice"
-    )
-    assert rendering.parse_custom_id(rendering.feedback_custom_id("relief_ice", False)) == (
-        rendering.FeedbackPress("relief_ice", False)
-    )
-    assert rendering.parse_custom_id("fb:relief_ice:maybe") is None
-    assert rendering.parse_custom_id("someone-elses-button") is None
+    assert parse_button_data(ask_data("relief_ice")) == AskPress("relief_ice")
+    assert parse_button_data(feedback_data("relief_ice", False)) == (FeedbackPress("relief_ice", False))
+    assert parse_button_data("fb:relief_ice:maybe") is None
+    assert parse_button_data("someone-elses-button") is None

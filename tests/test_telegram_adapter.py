@@ -26,11 +26,9 @@ import aiohttp
 import pytest
 from telegram.ext import AIORateLimiter
 
+from bot.adapters.button_actions import AskPress, FeedbackPress, parse_button_data
 from bot.adapters.telegram_adapter import SafetyFirstRateLimiter, TelegramAdapter
 from bot.adapters.telegram_rendering import (
-    AskPress,
-    FeedbackPress,
-    parse_callback,
     render_reply,
     reply_keyboard,
     telegram_length,
@@ -337,12 +335,12 @@ async def test_feedback_buttons_are_recorded_and_thanked(bot: Running) -> None:
 
 
 def test_callback_data_round_trips() -> None:
-    assert parse_callback("ask:causes_overview") == AskPress("causes_overview")
-    assert parse_callback("fb:causes_overview:1") == FeedbackPress("causes_overview", helpful=True)
-    assert parse_callback("fb:causes_overview:0") == FeedbackPress("causes_overview", helpful=False)
-    assert parse_callback("fb:causes_overview:x") is None
-    assert parse_callback("something else") is None
-    assert parse_callback(None) is None
+    assert parse_button_data("ask:causes_overview") == AskPress("causes_overview")
+    assert parse_button_data("fb:causes_overview:1") == FeedbackPress("causes_overview", helpful=True)
+    assert parse_button_data("fb:causes_overview:0") == FeedbackPress("causes_overview", helpful=False)
+    assert parse_button_data("fb:causes_overview:x") is None
+    assert parse_button_data("something else") is None
+    assert parse_button_data(None) is None
 
 
 def test_buttons_whose_data_would_exceed_64_bytes_are_left_out() -> None:

@@ -53,15 +53,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.discord_rendering import (
-    AskPress,
-    FeedbackPress,
-    info_embeds,
-    pack_messages,
-    parse_custom_id,
-    reply_embeds,
-    reply_view,
-)
+from bot.adapters.button_actions import AskPress, FeedbackPress, parse_button_data
+from bot.adapters.discord_rendering import info_embeds, pack_messages, reply_embeds, reply_view
 from bot.core.commands import InfoText, help_info, sources_info, topics_info, urgent_info
 from bot.core.content import Library
 from bot.core.engine import Engine
@@ -273,7 +266,7 @@ class DiscordAdapter:
         if interaction.type is not discord.InteractionType.component or interaction.data is None:
             return
         custom_id = interaction.data.get("custom_id")
-        press = parse_custom_id(custom_id) if isinstance(custom_id, str) else None
+        press = parse_button_data(custom_id) if isinstance(custom_id, str) else None
         if press is None:
             return
         with self._tracked():

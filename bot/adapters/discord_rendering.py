@@ -17,10 +17,10 @@ reply: this module adds layout, never advice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import discord
 
+from bot.adapters.button_actions import ask_data, feedback_data
 from bot.core.commands import InfoText
 from bot.core.types import Reply, SafetyNotice, Urgency
 
@@ -42,41 +42,6 @@ UNANSWERED_COLOUR = discord.Colour.light_grey()
 INFO_COLOUR = discord.Colour.teal()
 _BLANK = "\u200b"  # a field must have a name; this one shows nothing
 _QUOTE = "> "
-
-
-@dataclass(frozen=True, slots=True)
-class AskPress:
-    """A press on a suggestion button: answer this intent."""
-
-    intent_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class FeedbackPress:
-    """A press on 👍 (helpful) or 👎 under the answer of an intent."""
-
-    intent_id: str
-    helpful: bool
-
-
-def ask_custom_id(intent_id: str) -> str:
-    return f"ask:{intent_id}"
-
-
-def feedback_custom_id(intent_id: str, helpful: bool) -> str:
-    return f"fb:{intent_id}:{int(helpful)}"
-
-
-def parse_custom_id(custom_id: str) -> AskPress | FeedbackPress | None:
-    """What a button's custom_id asks for; None for ids this bot did not make."""
-    kind, _, rest = custom_id.partition(":")
-    if kind == "ask" and rest:
-        return AskPress(rest)
-    if kind == "fb":
-        intent_id, _, flag = rest.rpartition(":")
-        if intent_id and flag in ("0", "1"):
-            return FeedbackPress(intent_id, flag == "1")
-    return None
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -229,7 +194,7 @@ def reply_buttons(reply: Reply) -> list[discord.ui.Button[discord.ui.View]]:
     """Suggestion buttons, one per row, then the 👍/👎 pair on the row below them."""
     buttons: list[discord.ui.Button[discord.ui.View]] = []
     for suggestion in reply.suggestions:
-        custom_id = ask_custom_id(suggestion.intent_id)
+        custom_id = ask_data(suggestion.intent_id)
         if len(buttons) == BUTTON_ROWS - 1 or len(custom_id) > CUSTOM_ID_LIMIT:
             continue  # the last row is kept for feedback; an over-long id cannot be sent
         label = shorten(suggestion.question, BUTTON_LABEL_LIMIT)
@@ -241,7 +206,7 @@ def reply_buttons(reply: Reply) -> list[discord.ui.Button[discord.ui.View]]:
     if reply.answered and reply.intent_id and reply.snippets:
         row = len(buttons)
         for helpful, emoji in ((True, "👍"), (False, "👎")):
-            custom_id = feedback_custom_id(reply.intent_id, helpful)
+            custom_id = feedback_data(reply.intent_id, helpful)
             if len(custom_id) <= CUSTOM_ID_LIMIT:
                 buttons.append(
                     discord.ui.Button(

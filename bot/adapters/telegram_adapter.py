@@ -81,10 +81,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters.button_actions import AskPress, FeedbackPress, parse_button_data
 from bot.adapters.telegram_rendering import (
-    AskPress,
-    FeedbackPress,
-    parse_callback,
     render_info,
     render_reply,
     reply_keyboard,
@@ -303,7 +301,7 @@ class TelegramAdapter:
         query = update.callback_query
         if query is None:
             return
-        press = parse_callback(query.data)
+        press = parse_button_data(query.data)
         if isinstance(press, FeedbackPress):
             self._feedback.record(PLATFORM, press.intent_id, press.helpful)
             await self._acknowledge(query, THANKS)

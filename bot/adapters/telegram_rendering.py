@@ -11,34 +11,17 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.adapters.button_actions import ask_data, feedback_data
 from bot.core.commands import InfoText
 from bot.core.types import Reply, Snippet
 
 MAX_MESSAGE_LENGTH = 4096  # Telegram's limit for one message's text
 MAX_CALLBACK_DATA_BYTES = 64  # Telegram's limit for a button's callback data
-ASK_PREFIX = "ask"
-FEEDBACK_PREFIX = "fb"
 _PARAGRAPH_BREAK = "\n\n"
-_VOTES = (("1", "👍"), ("0", "👎"))
-
-
-@dataclass(frozen=True, slots=True)
-class AskPress:
-    """A follow-up button was pressed: answer this intent."""
-
-    intent_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class FeedbackPress:
-    """A 👍 or 👎 button was pressed for this intent's answer."""
-
-    intent_id: str
-    helpful: bool
+_VOTES = ((True, "👍"), (False, "👎"))
 
 
 def telegram_length(text: str) -> int:
@@ -139,28 +122,14 @@ def reply_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """Follow-up questions as buttons, one per row, then 👍/👎 for an answer with quotes."""
     rows: list[list[InlineKeyboardButton]] = []
     for suggestion in reply.suggestions:
-        data = f"{ASK_PREFIX}:{suggestion.intent_id}"
+        data = ask_data(suggestion.intent_id)
         if _fits(data):
             rows.append([InlineKeyboardButton(suggestion.question, callback_data=data)])
     if reply.answered and reply.snippets and reply.intent_id:
-        votes = [
-            (f"{FEEDBACK_PREFIX}:{reply.intent_id}:{flag}", label)
-            for flag, label in (("1", "👍"), ("0", "👎"))
-        ]
+        votes = [(feedback_data(reply.intent_id, helpful), label) for helpful, label in _VOTES]
         if all(_fits(data) for data, _ in votes):
             rows.append([InlineKeyboardButton(label, callback_data=data) for data, label in votes])
     return InlineKeyboardMarkup(rows) if rows else None
-
-
-def parse_callback(data: str | None) -> AskPress | FeedbackPress | None:
-    """What a button press asks for; None for data this adapter did not make."""
-    prefix, _, rest = (data or "").partition(":")
-    if prefix == ASK_PREFIX and rest:
-        return AskPress(rest)
-    intent_id, _, flag = rest.rpartition(":")
-    if prefix == FEEDBACK_PREFIX and intent_id and flag in ("0", "1"):
-        return FeedbackPress(intent_id, helpful=flag == "1")
-    return None
 
 
 def _fits(callback_data: str) -> bool:

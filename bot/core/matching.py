@@ -89,6 +89,7 @@ class IntentMatcher:
         }
         self._longest_synonym = max((len(k) for k in self._synonyms), default=0)
         self._synonym_words = {w for key in self._synonyms for w in key}
+        self._synonym_starts = {key[0] for key in self._synonyms}
         self._off_topic = {
             self._stem(w) for term in vocabulary.other_body_parts for w in normalise(term).words
         }
@@ -212,6 +213,10 @@ class IntentMatcher:
         out: list[str] = []
         i = 0
         while i < len(words):
+            if words[i] not in self._synonym_starts:  # the usual case: nothing to replace here
+                out.append(words[i])
+                i += 1
+                continue
             for size in range(min(self._longest_synonym, len(words) - i), 0, -1):
                 replacement = self._synonyms.get(tuple(words[i : i + size]))
                 if replacement is not None:
@@ -274,24 +279,20 @@ class IntentMatcher:
                 weights.append(self._idf.get(self._stem(word), self._unknown_idf))
         return self._vectors.sentence(rows, weights)
 
-    def _rescore(self, top: list[int], lexical: np.ndarray, query: str) -> list[RankedIntent]:
+    def _rescore(self, top: list[int], scores: np.ndarray, query: str) -> list[RankedIntent]:
         """Re-score the top intents' phrasings with rapidfuzz (one call); keep each one's best."""
-        bounds = [(int(self._starts[k]), self._ends[k]) for k in top]
-        choices = [text for start, end in bounds for text in self._phrasing_sorted[start:end]]
-        if not choices:
-            return []
-        similarity = process.cdist([query], choices, scorer=fuzz.ratio)[0].tolist()
-        lexical_scores = np.concatenate([lexical[start:end] for start, end in bounds]).tolist()
+        pids = np.concatenate([self._intent_pids[k] for k in top])
+        choices = [self._phrasing_sorted[pid] for pid in pids]
+        similarity = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float64)[0] / 100
         weight = self._tuning.lexical_weight
+        combined = weight * scores[pids] + (1 - weight) * similarity
         ranked, offset = [], 0
-        for k, (start, end) in zip(top, bounds, strict=True):
-            score, best = max(
-                (weight * lexical_scores[i] + (1 - weight) * similarity[i] / 100, i)
-                for i in range(offset, offset + end - start)
-            )
+        for k in top:
+            size = len(self._intent_pids[k])
+            best = offset + int(np.argmax(combined[offset : offset + size]))
             intent = self._intents[self._indexed[k]]
             ranked.append(
-                RankedIntent(intent, round(score * 100, 1), self._phrasing_raw[start + best - offset])
+                RankedIntent(intent, round(float(combined[best]) * 100, 1), self._phrasing_raw[pids[best]])
             )
-            offset += end - start
+            offset += size
         return ranked

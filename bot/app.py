@@ -1,7 +1,12 @@
 """Composition root: builds the enabled adapters around one engine and runs them together.
 
 Telegram and Discord share one asyncio loop; each adapter owns its library's lifecycle
-through `start()` and `stop()`. With no platform token the terminal chat runs instead.
+through `start()` and `stop()`. Around them run the admin side: the store (reply counts,
+feedback, opt-in unanswered questions; it is the engine's recorder and the adapters'
+feedback sink) and the content reloader (file watcher and SIGHUP). The admin chat commands
+will get `AdminDesk(store, reloader)` (bot/admin.py) from here.
+
+With no platform token the terminal chat runs instead, with no database and no recording.
 """
 
 from __future__ import annotations
@@ -10,12 +15,17 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from typing import Protocol
 
 from bot.cli_chat import chat
+from bot.core.content import Library
 from bot.core.engine import Engine
-from bot.core.feedback import FeedbackSink, InMemoryFeedback
+from bot.core.feedback import FeedbackSink
+from bot.reloader import ContentReloader
 from bot.settings import Settings
+from bot.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +53,47 @@ def build_adapters(settings: Settings, engine: Engine, feedback: FeedbackSink) -
     return adapters
 
 
-def run(settings: Settings, engine: Engine) -> int:
+def run(settings: Settings, library: Library, emergency_number: str) -> int:
     """Start every platform whose token is set; the terminal chat when none is."""
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    adapters = build_adapters(settings, engine, InMemoryFeedback())
-    if not adapters:
+    if not (settings.telegram_bot_token or settings.discord_bot_token):
         print("No TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN set: starting the terminal chat.\n")
-        return chat(engine, sys.stdin, sys.stdout)
-    asyncio.run(serve(adapters))
+        return chat(Engine(library, emergency_number), sys.stdin, sys.stdout)
+    try:
+        asyncio.run(serve_platforms(settings, library, emergency_number))
+    except StoreError as exc:
+        log.error("%s (check DATABASE_URL or DATA_DIR)", exc)
+        return 1
     return 0
 
 
-async def serve(adapters: list[Adapter]) -> None:
-    """Run the adapters until SIGINT or SIGTERM, then stop them in reverse order."""
-    stop = asyncio.Event()
+AdapterBuilder = Callable[[Settings, Engine, FeedbackSink], list[Adapter]]
+
+
+async def serve_platforms(
+    settings: Settings,
+    library: Library,
+    emergency_number: str,
+    *,
+    build: AdapterBuilder = build_adapters,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Open the store, start the reloader, run the adapters; close all in reverse order."""
+    store = Store.from_settings(settings)
+    engine = Engine(library, emergency_number, recorder=store)
+    reloader = ContentReloader(engine, settings.content_dir, watch=settings.watch_content)
+    adapters = build(settings, engine, store)
+    async with AsyncExitStack() as running:
+        await store.start()
+        running.push_async_callback(store.stop)  # last to stop: it writes what the others recorded
+        await reloader.start()
+        running.push_async_callback(reloader.stop)
+        await serve(adapters, stop)
+
+
+async def serve(adapters: list[Adapter], stop: asyncio.Event | None = None) -> None:
+    """Run the adapters until SIGINT or SIGTERM (or `stop` is set), then stop them in reverse order."""
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -68,6 +105,8 @@ async def serve(adapters: list[Adapter]) -> None:
             log.info("%s adapter running", adapter.name)
         await stop.wait()
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
         for adapter in reversed(started):
             await adapter.stop()
             log.info("%s adapter stopped", adapter.name)

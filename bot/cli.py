@@ -1,4 +1,4 @@
-"""Command line: chat, ask, validate, run. Only this module exits the process."""
+"""Command line: chat, ask, validate, run, report, suggest. Only this module exits the process."""
 
 from __future__ import annotations
 
@@ -27,19 +27,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Configuration problems (fix them in .env or the environment):\n{exc}", file=sys.stderr)
         return 2
     command = args.command or "run"
+    content_dir = Path(getattr(args, "content_dir", None) or settings.content_dir)
     if command == "validate":
-        return _validate(Path(args.content_dir or settings.content_dir))
-    library = _load_or_report(Path(getattr(args, "content_dir", None) or settings.content_dir))
+        return _validate(content_dir, report=args.report, show_all=args.all)
+    library = _load_or_report(content_dir)
     if library is None:
         return 1
-    engine = Engine(library, emergency_number=args.emergency_number or settings.emergency_number)
+    emergency_number = args.emergency_number or settings.emergency_number
     if command == "ask":
-        return _ask(engine, args.message, as_json=args.json, explain=args.explain)
+        return _ask(Engine(library, emergency_number), args.message, as_json=args.json, explain=args.explain)
     if command == "chat":
-        return chat(engine, sys.stdin, sys.stdout)
+        return chat(Engine(library, emergency_number), sys.stdin, sys.stdout)
+    if command in ("report", "suggest"):
+        return _improve(command, args, settings, library, content_dir)
     from bot.app import run  # imports the platform libraries only when they are needed
 
-    return run(settings, engine)
+    return run(settings, library, emergency_number)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,8 +63,40 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--content-dir", help="content folder (default: CONTENT_DIR or ./content)")
     validate = sub.add_parser("validate", help="check the content library; exit 1 on any problem")
     validate.add_argument("content_dir", nargs="?", help="content folder (default: CONTENT_DIR or ./content)")
+    validate.add_argument(
+        "--report",
+        action="store_true",
+        help="also print warnings: confusable phrasings, thin intents, unquoted sources, "
+        "long snippets, source coverage",
+    )
+    validate.add_argument("--all", action="store_true", help="with --report: list every confusable phrasing")
     sub.add_parser("run", help="start every platform whose token is set, else the terminal chat")
+    report = sub.add_parser(
+        "report", help="unanswered questions grouped by similarity, each with its closest intent"
+    )
+    report.add_argument("--content-dir", help="content folder (default: CONTENT_DIR or ./content)")
+    suggest = sub.add_parser(
+        "suggest", help="add unanswered questions as new phrasings of intents (asks before each write)"
+    )
+    suggest.add_argument("--content-dir", help="content folder (default: CONTENT_DIR or ./content)")
+    suggest.add_argument("--question", help="review this question instead of the stored ones")
     return parser
+
+
+def _improve(
+    command: str, args: argparse.Namespace, settings: Settings, library: Library, content_dir: Path
+) -> int:
+    """`report` and `suggest`: the admin's loop from members' questions to content."""
+    from bot.cli_content import print_report, run_suggest  # the database libraries, only when needed
+    from bot.store import StoreError
+
+    try:
+        if command == "report":
+            return print_report(settings, library, sys.stdout)
+        return run_suggest(settings, library, content_dir, sys.stdin, sys.stdout, question=args.question)
+    except (StoreError, OSError) as exc:
+        print(f"Could not open the database: {exc}", file=sys.stderr)
+        return 1
 
 
 def _load_or_report(content_dir: Path) -> Library | None:
@@ -72,7 +107,7 @@ def _load_or_report(content_dir: Path) -> Library | None:
         return None
 
 
-def _validate(content_dir: Path) -> int:
+def _validate(content_dir: Path, *, report: bool = False, show_all: bool = False) -> int:
     library = _load_or_report(content_dir)
     if library is None:
         return 1
@@ -82,6 +117,11 @@ def _validate(content_dir: Path) -> int:
         f"OK: {len(library.intents)} intents, {examples} phrasings, "
         f"{len(library.sources)} sources, {signs} red-flag signs in {content_dir}"
     )
+    if report:
+        from bot.cli_content import print_health_report
+
+        print()
+        return print_health_report(library, content_dir, sys.stdout, show_all=show_all)
     return 0
 
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
 
 EMERGENCY_NUMBERS = ("999", "911", "112")
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+ADMIN_PLATFORMS = ("telegram", "discord")
+DATABASE_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg")
+MIN_SALT_LENGTH = 16
 _PLACEHOLDER_MARKERS = ("your-", "changeme", "xxx", "<")
+_ADMIN_ID = re.compile(r"(?P<platform>[a-z]+):(?P<user_id>\d+)")
 
 
 class SettingsError(ValueError):
@@ -33,6 +39,17 @@ class Settings:
     discord_guild_id: int | None = None
     discord_sharded: bool = True
     discord_message_content: bool = True
+    admin_ids: frozenset[tuple[str, str]] = frozenset()  # (platform, user id) pairs
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = field(default="", repr=False)  # may hold a password
+    store_unanswered: bool = False
+    user_id_salt: str = field(default="", repr=False)
+    retention_days: int = 30
+    watch_content: bool = True
+
+    def is_admin(self, platform: str, user_id: str | int) -> bool:
+        """True when ADMIN_IDS lists this user on this platform ("telegram", "discord")."""
+        return (platform, str(user_id)) in self.admin_ids
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
@@ -74,6 +91,11 @@ class Settings:
         level = get("LOG_LEVEL", "INFO").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"LOG_LEVEL: use DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        store_unanswered = as_bool("STORE_UNANSWERED", False)
+        retention_days = as_int("RETENTION_DAYS", 30) or 0
+        if retention_days < 1:
+            problems.append("RETENTION_DAYS: expected a whole number of days, at least 1")
+            retention_days = 30
         settings = cls(
             content_dir=Path(get("CONTENT_DIR") or DEFAULT_CONTENT_DIR),
             emergency_number=number,
@@ -88,6 +110,13 @@ class Settings:
             discord_guild_id=as_int("DISCORD_GUILD_ID", None),
             discord_sharded=as_bool("DISCORD_SHARDED", True),
             discord_message_content=as_bool("DISCORD_MESSAGE_CONTENT", True),
+            admin_ids=_parse_admin_ids(get("ADMIN_IDS"), problems),
+            data_dir=Path(get("DATA_DIR") or DEFAULT_DATA_DIR),
+            database_url=_check_database_url(get("DATABASE_URL"), problems),
+            store_unanswered=store_unanswered,
+            user_id_salt=_check_salt(get("USER_ID_SALT"), store_unanswered, problems),
+            retention_days=retention_days,
+            watch_content=as_bool("WATCH_CONTENT", True),
         )
         if problems:
             raise SettingsError("\n".join(problems))
@@ -98,3 +127,44 @@ class Settings:
         """The process environment over the values in `env_file` (when it exists)."""
         file_values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
         return cls.from_mapping({**file_values, **os.environ})
+
+
+def _parse_admin_ids(raw: str, problems: list[str]) -> frozenset[tuple[str, str]]:
+    """`telegram:12345,discord:67890` -> {("telegram", "12345"), ("discord", "67890")}."""
+    admins: set[tuple[str, str]] = set()
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        found = _ADMIN_ID.fullmatch(item.lower())
+        if found is None or found["platform"] not in ADMIN_PLATFORMS:
+            problems.append(
+                f"ADMIN_IDS: {item!r} is not platform:user-id with platform telegram or discord "
+                "(e.g. ADMIN_IDS=telegram:12345,discord:67890)"
+            )
+            continue
+        admins.add((found["platform"], found["user_id"]))
+    return frozenset(admins)
+
+
+def _check_database_url(url: str, problems: list[str]) -> str:
+    """Empty (SQLite under DATA_DIR) or an sqlite:/// or postgresql:// address."""
+    if not url:
+        return ""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in DATABASE_SCHEMES:
+        problems.append(
+            "DATABASE_URL: use postgresql://user:password@host:5432/dbname or sqlite:///path/to/file.db "
+            "(or leave it empty for SQLite under DATA_DIR)"
+        )
+        return ""
+    return url
+
+
+def _check_salt(salt: str, store_unanswered: bool, problems: list[str]) -> str:
+    """The secret that user ids are hashed with; needed only when questions are stored."""
+    if store_unanswered and len(salt) < MIN_SALT_LENGTH:
+        problems.append(
+            f"USER_ID_SALT: STORE_UNANSWERED=true needs a secret of at least {MIN_SALT_LENGTH} characters "
+            "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return salt

@@ -229,8 +229,12 @@ class IntentMatcher:
         return tuple(w for w in out if w not in STOPWORDS)
 
     def _correct_uncached(self, word: str) -> str:
-        """A word one typo away from a known word becomes that word."""
-        if word in self._known or word in self._synonym_words:
+        """A word one typo away from a known word becomes that word, unless it is a real word.
+
+        The word-vector table doubles as an English dictionary: "shorts" is a word of its
+        own, not a typo of "sports".
+        """
+        if word in self._known or word in self._synonym_words or self._vectors.row(word) is not None:
             return word
         near = self._typos.near(word)
         return near[0] if near else word

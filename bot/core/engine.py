@@ -19,7 +19,7 @@ from bot.core.replies import safety_notice, suggestions_for
 from bot.core.safety import RedFlagScreener
 from bot.core.types import IncomingMessage, MatchExplanation, Reply, SafetyNotice, Urgency
 
-ANSWER_THRESHOLD = 51.0  # a match below this is never given as an answer
+ANSWER_THRESHOLD = 49.0  # a match below this is never given as an answer
 # With an emergency or urgent sign, the sign's own words dominate the match; only a clear
 # question alongside it gets an answer under the safety message.
 ANSWER_THRESHOLD_WITH_RED_FLAG = ANSWER_THRESHOLD + 9

@@ -55,7 +55,7 @@ class QuestionReview:
 
     def closest(self, text: str) -> ClosestIntent | None:
         """The intent the matcher ranks first for `text`, with its score; None if nothing is near."""
-        best = self._matcher.match(normalise(text)).best
+        best = self._matcher.match(normalise(text), require_subject=False).best
         return ClosestIntent(best.intent, best.score) if best is not None else None
 
     def answered_now(self, text: str) -> str | None:

@@ -82,6 +82,7 @@ class Vocabulary:
 
     synonyms: dict[str, str]
     back_words: tuple[str, ...]  # a message with one of these is about the back
+    pain_words: tuple[str, ...]  # ...or with one of these, about pain; otherwise no advice
     other_body_parts: tuple[str, ...]  # ...and one with only these is not
 
 
@@ -485,7 +486,7 @@ def _parse_messages(doc: LocatedDocument, checker: _Checker) -> Messages | None:
 
 
 def _parse_vocabulary(doc: LocatedDocument, checker: _Checker) -> Vocabulary | None:
-    top = checker.mapping(doc, doc.data, (), ("synonyms", "back_words", "other_body_parts"))
+    top = checker.mapping(doc, doc.data, (), ("synonyms", "back_words", "pain_words", "other_body_parts"))
     if top is None:
         return None
     raw = top.get("synonyms")
@@ -499,5 +500,6 @@ def _parse_vocabulary(doc: LocatedDocument, checker: _Checker) -> Vocabulary | N
     return Vocabulary(
         synonyms={k: v for k, v in synonyms.items() if k and v},
         back_words=tuple(checker.text_list(doc, top.get("back_words"), ("back_words",))),
+        pain_words=tuple(checker.text_list(doc, top.get("pain_words"), ("pain_words",))),
         other_body_parts=tuple(checker.text_list(doc, top.get("other_body_parts"), ("other_body_parts",))),
     )

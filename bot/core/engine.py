@@ -26,6 +26,8 @@ ANSWER_THRESHOLD_WITH_RED_FLAG = ANSWER_THRESHOLD + 9
 SUGGEST_THRESHOLD = 25.0  # below this the message is treated as off topic
 MAX_SUGGESTIONS = 3
 FOLLOW_UP_MAX_WORDS = 10
+LONG_MESSAGE_WORDS = 25  # beyond this, the last sentences are also matched on their own
+STORY_TAIL_MARGIN = 5.0  # a story's last sentences are short: they must clear a higher bar
 # Openings that refer back to the last answer ("and stretching?", "what about ice?").
 _FOLLOW_UP_OPENERS = frozenset(
     tuple(opener.split())
@@ -105,7 +107,7 @@ class Engine:
 
         The answered wording is remembered, so "why?" after "back hurts on long runs" works.
         """
-        match = prepared.matcher.match(text)
+        match = self._match_story(prepared, text)
         context = self._memory.recall(conversation_id)
         short = len(text.words) <= FOLLOW_UP_MAX_WORDS  # a long message stands on its own
         leans_back = text.words[:2] in _FOLLOW_UP_OPENERS or text.words[:1] in _FOLLOW_UP_OPENERS
@@ -117,6 +119,26 @@ class Engine:
                 return in_context
         if _confident(match, safety):
             self._memory.remember(conversation_id, text.words)
+        return match
+
+    @staticmethod
+    def _match_story(prepared: PreparedLibrary, text: NormalisedText) -> MatchResult:
+        """Match a message; a long story is also matched on its last sentences alone.
+
+        Members often tell the story first and ask at the end: the question's words are
+        then a small part of the message and would score low against the whole of it.
+        """
+        match = prepared.matcher.match(text)
+        if len(text.words) <= LONG_MESSAGE_WORDS or len(text.sentence_starts) < 2:
+            return match
+        for count in (1, 2):
+            tail = prepared.matcher.match(text.last_sentences(count))
+            if (
+                tail.best is not None
+                and tail.best.score >= ANSWER_THRESHOLD + STORY_TAIL_MARGIN
+                and (match.best is None or tail.best.score > match.best.score)
+            ):
+                match = tail
         return match
 
     def reply_for_intent(self, intent_id: str) -> Reply | None:

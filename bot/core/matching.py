@@ -94,6 +94,8 @@ class IntentMatcher:
             self._stem(w) for term in vocabulary.other_body_parts for w in normalise(term).words
         }
         self._on_topic = {self._stem(w) for term in vocabulary.back_words for w in normalise(term).words}
+        pain = {self._stem(w) for term in vocabulary.pain_words for w in normalise(term).words}
+        self._subject = self._on_topic | pain
         phrasings, owners, texts = self._collect_phrasings()
         self._phrasing_raw = phrasings
         # Words pre-sorted: fuzz.ratio on sorted words is token_sort_ratio without re-sorting.
@@ -102,6 +104,9 @@ class IntentMatcher:
         self._indexed = sorted(set(owners))
         self._starts = np.searchsorted(owners, self._indexed)
         self._ends = [*self._starts[1:].tolist(), len(owners)]
+        self._phrasing_is_smalltalk = np.array(
+            [self._intents[i].topic == "smalltalk" for i in owners], dtype=bool
+        )
         self._is_smalltalk = np.array(
             [self._intents[i].topic == "smalltalk" for i in self._indexed], dtype=bool
         )
@@ -114,8 +119,12 @@ class IntentMatcher:
             [self._sentence_vector(words) for words in texts], dtype=np.float32
         ).reshape(len(texts), self._vectors.dimensions)
 
-    def match(self, text: NormalisedText) -> MatchResult:
-        """Rank intents for a message; empty when it has no usable words."""
+    def match(self, text: NormalisedText, *, require_subject: bool = True) -> MatchResult:
+        """Rank intents for a message; empty when it has no usable words.
+
+        `require_subject=False` ranks a message that mentions neither the back nor pain
+        too: admin tools use it to find the closest intent for any question.
+        """
         words = tuple(self._correct(w) for w in self._canonical(text.words))
         stems = {self._stem(w) for w in words}
         if stems & self._off_topic and not stems & self._on_topic:
@@ -124,6 +133,10 @@ class IntentMatcher:
         if not known:
             return MatchResult(())
         scores = self._word_scores(known, stems)
+        if require_subject and not stems & self._subject:
+            # Neither the back nor pain is mentioned ("tips for running in the heat?"):
+            # it can be small talk, never a back-pain answer.
+            scores[~self._phrasing_is_smalltalk] = 0.0
         shortlist = self._best_intents(scores, len(words), SHORTLIST_INTENTS)
         scores = self._add_meaning(scores, shortlist, words)
         # A vague message ("is it the running or what") cannot be confidently anything.

@@ -24,6 +24,7 @@ _APOSTROPHE = re.compile(r"(?<=\w)['\u2019\u2018`\u00b4](?=\w)")
 _REPEATS = re.compile(r"(\w)\1{2,}")  # "sooooo" -> "soo"
 _TOKEN = re.compile(r"[^\W_]+|[.!?;,\n]")
 _CLAUSE_BREAK = frozenset(".!?;,\n")
+_SENTENCE_BREAK = frozenset(".!?\n")
 _CLAUSE_WORDS = frozenset({"but", "although", "though", "however"})
 
 # Apostrophes are dropped first, so "can't" and "cant" both arrive here as "cant".
@@ -90,10 +91,23 @@ _EXPANSIONS: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class NormalisedText:
-    """A message as words. `clause_starts` marks words that open a new clause."""
+    """A message as words. `clause_starts` and `sentence_starts` mark where those begin."""
 
     words: tuple[str, ...]
     clause_starts: frozenset[int]
+    sentence_starts: frozenset[int] = frozenset({0})
+
+    def last_sentences(self, count: int) -> NormalisedText:
+        """The message from the start of its `count`-th last sentence on."""
+        starts = sorted(s for s in self.sentence_starts if s < len(self.words))
+        if len(starts) <= count:
+            return self
+        first = starts[-count]
+        return NormalisedText(
+            self.words[first:],
+            frozenset(c - first for c in self.clause_starts if c >= first),
+            frozenset(s - first for s in self.sentence_starts if s >= first),
+        )
 
     @property
     def text(self) -> str:
@@ -112,14 +126,17 @@ def normalise(raw: str) -> NormalisedText:
     text = _REPEATS.sub(r"\1\1", text)
     words: list[str] = []
     clause_starts: set[int] = {0}
+    sentence_starts: set[int] = {0}
     for token in _TOKEN.findall(text):
         if token in _CLAUSE_BREAK:
             clause_starts.add(len(words))
+            if token in _SENTENCE_BREAK:
+                sentence_starts.add(len(words))
             continue
         if token in _CLAUSE_WORDS:
             clause_starts.add(len(words))
         words.extend(_EXPANSIONS.get(token, token).split())
-    return NormalisedText(tuple(words), frozenset(clause_starts))
+    return NormalisedText(tuple(words), frozenset(clause_starts), frozenset(sentence_starts))
 
 
 class TypoIndex:

@@ -75,6 +75,34 @@ class MatchResult:
         return self.ranked[0] if self.ranked else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Overlap:
+    """Word overlap for one message: phrasings sharing a word (`hit`), their scores, and
+    each indexed intent's coverage of the message."""
+
+    hit: np.ndarray
+    scores: np.ndarray
+    coverage: np.ndarray
+
+
+@dataclass(slots=True)
+class _Candidates:
+    """The shortlisted intents' phrasings, intent by intent, with their scores."""
+
+    intents: list[int]  # indexed-intent positions
+    pids: np.ndarray
+    offsets: np.ndarray  # where each intent's phrasings start in `pids` (one more at the end)
+    scores: np.ndarray
+
+
+def _best(scores: np.ndarray, count: int) -> list[int]:
+    """Positions of the `count` highest scores above zero, best first (a partial sort)."""
+    partial = count < len(scores)
+    candidates = np.argpartition(-scores, count)[:count] if partial else np.arange(len(scores))
+    ordered = candidates[np.argsort(-scores[candidates], kind="stable")]
+    return [int(k) for k in ordered if scores[k] > 0]
+
+
 class IntentMatcher:
     """Prepared index over a library's phrasings. Immutable once built."""
 
@@ -104,9 +132,6 @@ class IntentMatcher:
         self._indexed = sorted(set(owners))
         self._starts = np.searchsorted(owners, self._indexed)
         self._ends = [*self._starts[1:].tolist(), len(owners)]
-        self._phrasing_is_smalltalk = np.array(
-            [self._intents[i].topic == "smalltalk" for i in owners], dtype=bool
-        )
         self._is_smalltalk = np.array(
             [self._intents[i].topic == "smalltalk" for i in self._indexed], dtype=bool
         )
@@ -132,47 +157,21 @@ class IntentMatcher:
         known = [s for s in stems if s in self._postings]
         if not known:
             return MatchResult(())
-        scores = self._word_scores(known, stems)
+        overlap = self._overlap(known, stems)
+        upper = self._intent_upper_bounds(overlap)
         if require_subject and not stems & self._subject:
             # Neither the back nor pain is mentioned ("tips for running in the heat?"):
             # it can be small talk, never a back-pain answer.
-            scores[~self._phrasing_is_smalltalk] = 0.0
-        shortlist = self._best_intents(scores, len(words), SHORTLIST_INTENTS)
-        scores = self._add_meaning(scores, shortlist, words)
-        # A vague message ("is it the running or what") cannot be confidently anything.
-        scores *= min(1.0, sum(self._idf[s] for s in known) / self._tuning.full_information)
-        top = self._best_intents(scores, len(words), self._tuning.rerank_intents)
-        if not top:
+            upper[~self._is_smalltalk] = 0.0
+        if len(words) > self._tuning.smalltalk_max_words:
+            upper[self._is_smalltalk] = 0.0  # a longer message is a question, never "hi"
+        shortlist = _best(upper, SHORTLIST_INTENTS)
+        if not shortlist:
             return MatchResult(())
-        # rapidfuzz adds at most (1 - weight) to a score: intents further behind cannot win
-        # and keep their word-overlap score (they only serve as suggestions).
-        weight = self._tuning.lexical_weight
-        best = float(scores[self._starts[top[0]] : self._ends[top[0]]].max())
-        reach = best - (1 - weight) / weight
-        per_intent = {k: float(scores[self._starts[k] : self._ends[k]].max()) for k in top}
-        contenders = [k for k in top if per_intent[k] >= reach]
-        ranked = self._rescore(contenders, scores, " ".join(sorted(words)))
-        ranked += [self._unscored(k, scores, weight) for k in top if per_intent[k] < reach]
-        return MatchResult(tuple(sorted(ranked, key=lambda r: r.score, reverse=True)))
-
-    def _best_intents(self, scores: np.ndarray, word_count: int, count: int) -> list[int]:
-        """The `count` indexed intents with the best phrasing scores (above zero)."""
-        per_intent = np.maximum.reduceat(scores, self._starts)
-        if word_count > self._tuning.smalltalk_max_words:
-            per_intent[self._is_smalltalk] = 0.0
-        if count < len(per_intent):  # a partial sort is enough for the best few
-            candidates = np.argpartition(-per_intent, count)[:count]
-        else:
-            candidates = np.arange(len(per_intent))
-        ordered = candidates[np.argsort(-per_intent[candidates])]
-        return [int(k) for k in ordered if per_intent[k] > 0]
-
-    def _unscored(self, k: int, lexical: np.ndarray, weight: float) -> RankedIntent:
-        """An intent ranked on word overlap alone (its rapidfuzz share counted as zero)."""
-        start, end = int(self._starts[k]), self._ends[k]
-        best = start + int(np.argmax(lexical[start:end]))
-        score = round(weight * float(lexical[best]) * 100, 1)
-        return RankedIntent(self._intents[self._indexed[k]], score, self._phrasing_raw[best])
+        candidates = self._candidates(shortlist, overlap, words)
+        # A vague message ("is it the running or what") cannot be confidently anything.
+        candidates.scores *= min(1.0, sum(self._idf[s] for s in known) / self._tuning.full_information)
+        return MatchResult(tuple(self._rank(candidates, " ".join(sorted(words)))))
 
     # --- load time ---------------------------------------------------------------------
 
@@ -252,39 +251,89 @@ class IntentMatcher:
         near = self._typos.near(word)
         return near[0] if near else word
 
-    def _word_scores(self, known: list[str], stems: set[str]) -> np.ndarray:
-        """Per phrasing: weighted overlap with it, blended with coverage by its whole intent."""
+    def _overlap(self, known: list[str], stems: set[str]) -> _Overlap:
+        """Weighted word overlap with every phrasing that shares a word, and intent coverage."""
         message_total = sum(self._idf.get(s, self._unknown_idf) for s in stems)
         ids = np.concatenate([self._postings[s] for s in known])
         weights = np.concatenate([self._posting_weights[s] for s in known])
         shared = np.bincount(ids, weights=weights, minlength=len(self._phrasing_total))
+        hit = np.flatnonzero(shared)  # usually a small share of all phrasings: work on those only
+        exponent = self._tuning.phrasing_coverage_exponent
+        scores = (shared[hit] / self._phrasing_total[hit]) ** exponent * (shared[hit] / message_total) ** (
+            1 - exponent
+        )
         intent_ids = np.concatenate([self._intent_postings[s] for s in known])
         intent_weights = np.concatenate([self._intent_posting_weights[s] for s in known])
         coverage = (
             np.bincount(intent_ids, weights=intent_weights, minlength=len(self._indexed)) / message_total
         )
-        hit = np.flatnonzero(shared)  # usually a small share of all phrasings: work on those only
-        exponent = self._tuning.phrasing_coverage_exponent
-        overlap = np.zeros(len(shared))
-        overlap[hit] = (shared[hit] / self._phrasing_total[hit]) ** exponent * (
-            shared[hit] / message_total
-        ) ** (1 - exponent)
+        return _Overlap(hit, scores, coverage)
+
+    def _intent_upper_bounds(self, overlap: _Overlap) -> np.ndarray:
+        """Per intent, its best phrasing's word score: overlap and coverage, before meaning."""
+        best_overlap = np.zeros(len(self._indexed))
+        if len(overlap.hit):
+            owners = self._phrasing_k[overlap.hit]  # sorted: phrasings are stored intent by intent
+            segments = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+            best_overlap[owners[segments]] = np.maximum.reduceat(overlap.scores, segments)
         beta = self._tuning.intent_coverage_weight
-        return (1 - beta) * overlap + beta * coverage[self._phrasing_k]
+        return (1 - beta) * best_overlap + beta * overlap.coverage
 
-    def _add_meaning(self, scores: np.ndarray, shortlist: list[int], words: Sequence[str]) -> np.ndarray:
-        """Blend in word-vector similarity for the shortlisted intents' phrasings.
+    def _candidates(self, shortlist: list[int], overlap: _Overlap, words: Sequence[str]) -> _Candidates:
+        """The shortlisted intents' phrasings with their full scores, meaning blended in."""
+        pids = np.concatenate([self._intent_pids[k] for k in shortlist])
+        sizes = [len(self._intent_pids[k]) for k in shortlist]
+        word_overlap = np.zeros(len(pids))
+        found = np.searchsorted(overlap.hit, pids)
+        present = (found < len(overlap.hit)) & (overlap.hit[np.minimum(found, len(overlap.hit) - 1)] == pids)
+        word_overlap[present] = overlap.scores[found[present]]
+        beta, gamma = self._tuning.intent_coverage_weight, self._tuning.semantic_weight
+        scores = (1 - beta) * word_overlap + beta * overlap.coverage[np.repeat(shortlist, sizes)]
+        similarity = self._phrasing_vectors[pids] @ self._sentence_vector(words)
+        scores = (1 - gamma) * scores + gamma * np.maximum(similarity, 0.0)
+        return _Candidates(shortlist, pids, np.cumsum([0, *sizes]), scores)
 
-        Only the shortlist is compared (a few hundred rows, not every phrasing): the others
-        keep their word score, scaled like the rest, and cannot overtake.
+    def _rank(self, candidates: _Candidates, query: str) -> list[RankedIntent]:
+        """The best few intents; those that can still win are re-scored with rapidfuzz.
+
+        rapidfuzz adds at most (1 - weight) to a score: intents further behind cannot win
+        and keep their word score (they only serve as suggestions).
         """
-        gamma = self._tuning.semantic_weight
-        scores = scores * (1 - gamma)
-        if shortlist:
-            pids = np.concatenate([self._intent_pids[k] for k in shortlist])
-            similarity = self._phrasing_vectors[pids] @ self._sentence_vector(words)
-            scores[pids] += gamma * np.maximum(similarity, 0.0)
-        return scores
+        bounds = candidates.offsets
+        per_intent = np.maximum.reduceat(candidates.scores, bounds[:-1])
+        top = _best(per_intent, self._tuning.rerank_intents)
+        if not top:
+            return []
+        weight = self._tuning.lexical_weight
+        reach = per_intent[top[0]] - (1 - weight) / weight
+        contenders = [i for i in top if per_intent[i] >= reach]
+        similarity = self._similarities(candidates, contenders, query)
+        ranked = []
+        for i in top:
+            start, end = int(bounds[i]), int(bounds[i + 1])
+            combined = weight * candidates.scores[start:end]
+            if i in similarity:
+                combined = combined + (1 - weight) * similarity[i]
+            best = int(np.argmax(combined))
+            intent = self._intents[self._indexed[candidates.intents[i]]]
+            phrasing = self._phrasing_raw[int(candidates.pids[start + best])]
+            ranked.append(RankedIntent(intent, round(float(combined[best]) * 100, 1), phrasing))
+        return sorted(ranked, key=lambda r: r.score, reverse=True)
+
+    def _similarities(
+        self, candidates: _Candidates, contenders: list[int], query: str
+    ) -> dict[int, np.ndarray]:
+        """rapidfuzz similarity (0..1) of the query to each contender's phrasings, in one call."""
+        bounds = candidates.offsets
+        pids = [int(p) for i in contenders for p in candidates.pids[bounds[i] : bounds[i + 1]]]
+        choices = [self._phrasing_sorted[pid] for pid in pids]
+        flat = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float64)[0] / 100
+        result, offset = {}, 0
+        for i in contenders:
+            size = int(bounds[i + 1] - bounds[i])
+            result[i] = flat[offset : offset + size]
+            offset += size
+        return result
 
     def _sentence_vector(self, words: Sequence[str]) -> np.ndarray:
         """The idf-weighted word-vector mean of `words` (words without a vector are skipped)."""
@@ -295,21 +344,3 @@ class IntentMatcher:
                 rows.append(row)
                 weights.append(self._idf.get(self._stem(word), self._unknown_idf))
         return self._vectors.sentence(rows, weights)
-
-    def _rescore(self, top: list[int], scores: np.ndarray, query: str) -> list[RankedIntent]:
-        """Re-score the top intents' phrasings with rapidfuzz (one call); keep each one's best."""
-        pids = np.concatenate([self._intent_pids[k] for k in top])
-        choices = [self._phrasing_sorted[pid] for pid in pids]
-        similarity = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float64)[0] / 100
-        weight = self._tuning.lexical_weight
-        combined = weight * scores[pids] + (1 - weight) * similarity
-        ranked, offset = [], 0
-        for k in top:
-            size = len(self._intent_pids[k])
-            best = offset + int(np.argmax(combined[offset : offset + size]))
-            intent = self._intents[self._indexed[k]]
-            ranked.append(
-                RankedIntent(intent, round(float(combined[best]) * 100, 1), self._phrasing_raw[pids[best]])
-            )
-            offset += size
-        return ranked

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test lint validate bench bench-quality clean
+.PHONY: chat test lint validate bench bench-load bench-quality clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ validate: $(STAMP)  ## check the content library
 bench: $(STAMP)  ## print the core and Telegram benchmark figures
 	$(BIN)/python bench/core_bench.py
 	PTB_TIMEDELTA=1 $(BIN)/python bench/telegram_bench.py
+
+bench-load: $(STAMP)  ## several bot processes in webhook mode against one PostgreSQL (127.0.0.1:5432)
+	$(BIN)/python bench/load_test.py --processes 1,2
 
 bench-quality: $(STAMP)  ## answer quality against rapidfuzz, BM25 and embedding baselines
 	$(BIN)/pip install --quiet torch==2.13.0  # the CPU build; a plain "torch" may pull CUDA

@@ -13,6 +13,12 @@ Every method returns plain frozen data, so a platform can also build its own lay
 `AdminDesk(store, reloader)` through its constructor. To tell admins about a reload nobody
 asked for (a file saved with a mistake), register `reloader.add_listener(callback)`: it
 receives every ReloadResult, including the watcher's and SIGHUP's.
+
+A reload that failed with nobody asking (the file watcher's, SIGHUP's) is logged by the
+reloader and, for as long as the bot still serves the older library because of it, shown
+at the top of /stats (`Stats.failed_reload`) and noted under the next /reload's result
+(`render_reload`). The reloader's `last_result` is that memory: any later successful reload
+clears it.
 """
 
 from __future__ import annotations
@@ -47,10 +53,13 @@ class Stats:
     window_days: tuple[int, ...]
     feedback: tuple[IntentFeedback, ...]  # most votes first
     dropped_records: int  # records this process could not write (queue full)
+    failed_reload: ReloadResult | None = None  # the latest reload, when it failed
 
     def render(self) -> str:
         """Plain text for a chat message."""
         lines = ["Bot statistics"]
+        if self.failed_reload is not None:
+            lines += [describe_failed_reload(self.failed_reload), ""]
         for days, activity in zip(self.window_days, self.windows, strict=True):
             lines.append(
                 f"Last {days} days: {activity.questions} questions, "
@@ -99,6 +108,30 @@ class UnansweredList:
         return "\n".join(lines)
 
 
+_TRIGGERS = {"watch": "after a file change", "signal": "on SIGHUP", "admin": "by /reload"}
+
+
+def describe_failed_reload(result: ReloadResult) -> str:
+    """A failed reload for an admin who did not ask for it: when, why, and every problem."""
+    trigger = _TRIGGERS.get(result.trigger, f"({result.trigger})")
+    when = f"{result.finished_at:%Y-%m-%d %H:%M} UTC"
+    return (
+        f"Warning: the content reload {trigger} at {when} failed. Fix the file, then save it "
+        f"again or send /reload.\n{result.render()}"
+    )
+
+
+def render_reload(result: ReloadResult, earlier: ReloadResult | None) -> str:
+    """/reload's reply: its result, and a note when an automatic reload had failed before it."""
+    text = result.render()
+    if earlier is None or earlier.trigger == "admin":
+        return text  # an admin asked for that one and was told
+    trigger = _TRIGGERS.get(earlier.trigger, f"({earlier.trigger})")
+    when = f"the automatic reload {trigger} at {earlier.finished_at:%Y-%m-%d %H:%M} UTC"
+    note = f"This replaces {when}, which had failed." if result.ok else f"Before this, {when} had failed too."
+    return f"{text}\n({note})"
+
+
 class AdminDesk:
     """The admin commands' data, from the store and the reloader the bot runs with."""
 
@@ -108,6 +141,12 @@ class AdminDesk:
         self._store = store
         self._reloader = reloader
         self._now = clock
+
+    @property
+    def failed_reload(self) -> ReloadResult | None:
+        """The latest reload if it failed (the bot still serves an older library), else None."""
+        last = self._reloader.last_result
+        return last if last is not None and not last.ok else None
 
     async def reload(self) -> ReloadResult:
         """/reload: reload the content now; the result says what loaded or every problem."""
@@ -126,7 +165,7 @@ class AdminDesk:
             (IntentFeedback(i, up, down) for i, (up, down) in counts.items()),
             key=lambda f: (-(f.helpful + f.not_helpful), f.intent_id),
         )
-        return Stats(tuple(windows), STATS_WINDOWS, tuple(feedback), self._store.dropped)
+        return Stats(tuple(windows), STATS_WINDOWS, tuple(feedback), self._store.dropped, self.failed_reload)
 
     async def unanswered(self, limit: int = UNANSWERED_SHOWN) -> UnansweredList:
         """/unanswered: the latest questions the bot could not answer, newest first."""

@@ -3,8 +3,11 @@
 Telegram and Discord share one asyncio loop; each adapter owns its library's lifecycle
 through `start()` and `stop()`. Around them run the admin side: the store (reply counts,
 feedback, opt-in unanswered questions; it is the engine's recorder and the adapters'
-feedback sink) and the content reloader (file watcher and SIGHUP). The admin chat commands
-will get `AdminDesk(store, reloader)` (bot/admin.py) from here.
+feedback sink) and the content reloader (file watcher and SIGHUP). The adapters' admin chat
+commands (/reload, /stats, /unanswered) get `AdminDesk(store, reloader)` (bot/admin.py).
+Operations (issue 7): the engine also feeds Prometheus metrics, an optional health server
+(HEALTH_PORT) says ready only once every adapter has started and "stopping" from SIGTERM on,
+and Telegram replicas sharing a webhook and a PostgreSQL database claim each update once.
 
 With no platform token the terminal chat runs instead, with no database and no recording.
 """
@@ -19,10 +22,14 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Protocol
 
+from bot.admin import AdminDesk
 from bot.cli_chat import chat
 from bot.core.content import Library
 from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink
+from bot.health import HealthServer, Readiness
+from bot.log_format import configure_logging
+from bot.metrics import BotMetrics, FanOutRecorder, MeasuredEngine
 from bot.reloader import ContentReloader
 from bot.settings import Settings
 from bot.store import Store, StoreError
@@ -40,22 +47,24 @@ class Adapter(Protocol):
         """Finish replies in flight and disconnect."""
 
 
-def build_adapters(settings: Settings, engine: Engine, feedback: FeedbackSink) -> list[Adapter]:
+def build_adapters(
+    settings: Settings, engine: Engine, feedback: FeedbackSink, admin: AdminDesk | None
+) -> list[Adapter]:
     adapters: list[Adapter] = []
     if settings.telegram_bot_token:
         from bot.adapters.telegram_adapter import TelegramAdapter
 
-        adapters.append(TelegramAdapter(engine, settings, feedback))
+        adapters.append(TelegramAdapter(engine, settings, feedback, admin=admin))
     if settings.discord_bot_token:
         from bot.adapters.discord_adapter import DiscordAdapter
 
-        adapters.append(DiscordAdapter(engine, settings, feedback))
+        adapters.append(DiscordAdapter(engine, settings, feedback, admin=admin))
     return adapters
 
 
 def run(settings: Settings, library: Library, emergency_number: str) -> int:
     """Start every platform whose token is set; the terminal chat when none is."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
     if not (settings.telegram_bot_token or settings.discord_bot_token):
         print("No TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN set: starting the terminal chat.\n")
         return chat(Engine(library, emergency_number), sys.stdin, sys.stdout)
@@ -67,7 +76,7 @@ def run(settings: Settings, library: Library, emergency_number: str) -> int:
     return 0
 
 
-AdapterBuilder = Callable[[Settings, Engine, FeedbackSink], list[Adapter]]
+AdapterBuilder = Callable[[Settings, Engine, FeedbackSink, AdminDesk | None], list[Adapter]]
 
 
 async def serve_platforms(
@@ -80,19 +89,42 @@ async def serve_platforms(
 ) -> None:
     """Open the store, start the reloader, run the adapters; close all in reverse order."""
     store = Store.from_settings(settings)
-    engine = Engine(library, emergency_number, recorder=store)
+    metrics = BotMetrics()
+    recorder = FanOutRecorder([store, metrics])
+    engine = MeasuredEngine(library, emergency_number, recorder=recorder, metrics=metrics)
     reloader = ContentReloader(engine, settings.content_dir, watch=settings.watch_content)
-    adapters = build(settings, engine, store)
+    reloader.add_listener(metrics.reload_finished)
+    metrics.track_value(
+        "backpain_bot_store_dropped_records", "Records the store dropped", lambda: store.dropped
+    )
+    adapters = build(settings, engine, store, AdminDesk(store, reloader))
+    shares_webhook = settings.telegram_bot_token and settings.telegram_webhook_url
+    if shares_webhook and store.backend == "postgresql":  # replicas may each get the same update
+        from bot.adapters.telegram_claims import answer_each_update_once
+
+        answer_each_update_once(adapters, store)
+    readiness = Readiness()
     async with AsyncExitStack() as running:
+        if settings.health_port is not None:  # first up, last down: "starting", then "stopping"
+            health = HealthServer(readiness, metrics, settings.health_host, settings.health_port)
+            await health.start()
+            running.push_async_callback(health.stop)
         await store.start()
         running.push_async_callback(store.stop)  # last to stop: it writes what the others recorded
         await reloader.start()
         running.push_async_callback(reloader.stop)
-        await serve(adapters, stop)
+        await serve(adapters, stop, readiness)
 
 
-async def serve(adapters: list[Adapter], stop: asyncio.Event | None = None) -> None:
-    """Run the adapters until SIGINT or SIGTERM (or `stop` is set), then stop them in reverse order."""
+async def serve(
+    adapters: list[Adapter], stop: asyncio.Event | None = None, readiness: Readiness | None = None
+) -> None:
+    """Run the adapters until SIGINT or SIGTERM (or `stop` is set), then stop them in reverse order.
+
+    Stopping lets each adapter finish the replies in flight; `readiness` says ready once
+    every adapter has started and stopping as soon as the signal arrives.
+    """
+    readiness = readiness or Readiness()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -103,8 +135,10 @@ async def serve(adapters: list[Adapter], stop: asyncio.Event | None = None) -> N
             await adapter.start()
             started.append(adapter)
             log.info("%s adapter running", adapter.name)
+        readiness.mark_ready()
         await stop.wait()
     finally:
+        readiness.mark_stopping()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         for adapter in reversed(started):

@@ -1,4 +1,7 @@
-"""Command line: chat, ask, validate, run, report, suggest. Only this module exits the process."""
+"""Command line: chat, ask, validate, run, report, suggest, doctor, healthcheck.
+
+Only this module exits the process.
+"""
 
 from __future__ import annotations
 
@@ -15,18 +18,24 @@ from bot.core.engine import Engine
 from bot.core.located_yaml import ContentError
 from bot.core.replies import render_plain
 from bot.core.types import IncomingMessage, Reply
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings, SettingsError, environment
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "doctor":  # reports configuration problems itself, one line each
+        from bot.doctor import run_doctor
+
+        return run_doctor(environment(), sys.stdout)
     try:
         settings = Settings.from_environment()
     except SettingsError as exc:
         print(f"Configuration problems (fix them in .env or the environment):\n{exc}", file=sys.stderr)
         return 2
     command = args.command or "run"
+    if command == "healthcheck":
+        return _healthcheck(settings)
     content_dir = Path(getattr(args, "content_dir", None) or settings.content_dir)
     if command == "validate":
         return _validate(content_dir, report=args.report, show_all=args.all)
@@ -71,6 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--all", action="store_true", help="with --report: list every confusable phrasing")
     sub.add_parser("run", help="start every platform whose token is set, else the terminal chat")
+    sub.add_parser("doctor", help="check the configuration, content, database and tokens; say what to fix")
+    sub.add_parser(
+        "healthcheck", help="exit 0 when the running bot's /healthz says ready (Docker's HEALTHCHECK)"
+    )
     report = sub.add_parser(
         "report", help="unanswered questions grouped by similarity, each with its closest intent"
     )
@@ -97,6 +110,18 @@ def _improve(
     except (StoreError, OSError) as exc:
         print(f"Could not open the database: {exc}", file=sys.stderr)
         return 1
+
+
+def _healthcheck(settings: Settings) -> int:
+    """Ask the running bot's health endpoint; 0 when ready."""
+    if settings.health_port is None:
+        print("HEALTH_PORT is not set: the bot serves no health endpoint to ask", file=sys.stderr)
+        return 1
+    from bot.health import probe
+
+    ready, said = probe(settings.health_host, settings.health_port)
+    print(said, file=sys.stdout if ready else sys.stderr)
+    return 0 if ready else 1
 
 
 def _load_or_report(content_dir: Path) -> Library | None:

@@ -1,4 +1,12 @@
-"""Typed settings read from a mapping: the environment plus `.env` in real use, a dict in tests."""
+"""Typed settings read from a mapping: the environment plus `.env` in real use, a dict in tests.
+
+`Settings.parse` checks every value and collects one plain line per problem (naming the
+variable and what to write instead); `from_mapping` raises them all at once, and
+`python -m bot doctor` prints them with its other checks. A frozen dataclass rather than
+pydantic-settings: the messages are ours to word for a club admin (pydantic's are nested
+validation reports), tests pass a dict instead of patching the environment, and checks
+that involve two settings (a platform listed in PLATFORMS without its token) stay plain code.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +24,15 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 ADMIN_PLATFORMS = ("telegram", "discord")
 DATABASE_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg")
 MIN_SALT_LENGTH = 16
+PLATFORMS = ("telegram", "discord")
+LOG_FORMATS = ("auto", "json", "text")
 _PLACEHOLDER_MARKERS = ("your-", "changeme", "xxx", "<")
 _ADMIN_ID = re.compile(r"(?P<platform>[a-z]+):(?P<user_id>\d+)")
+# Loose on purpose (the stand-ins' tokens pass): it catches a pasted space, quotes or a
+# "bot" prefix; `python -m bot doctor` checks the exact shape.
+_TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_SHARD_RANGE = re.compile(r"(?P<first>\d+)(?:-(?P<last>\d+))?")
 
 
 class SettingsError(ValueError):
@@ -35,6 +50,7 @@ class Settings:
     telegram_webhook_url: str = ""
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: str = ""
+    telegram_webhook_listen: str = ""  # the address the webhook server binds; empty: every interface
     discord_bot_token: str = ""
     discord_guild_id: int | None = None
     discord_sharded: bool = True
@@ -46,6 +62,12 @@ class Settings:
     user_id_salt: str = field(default="", repr=False)
     retention_days: int = 30
     watch_content: bool = True
+    platforms: frozenset[str] = frozenset()  # PLATFORMS; empty: every platform whose token is set
+    discord_shard_ids: tuple[int, ...] = ()  # this process's shards; empty: all of them
+    discord_shard_count: int | None = None  # None: ask Discord
+    health_port: int | None = None  # None: no health and metrics endpoint
+    health_host: str = "127.0.0.1"
+    log_format: str = "auto"  # auto: JSON when standard error is not a terminal
 
     def is_admin(self, platform: str, user_id: str | int) -> bool:
         """True when ADMIN_IDS lists this user on this platform ("telegram", "discord")."""
@@ -54,6 +76,14 @@ class Settings:
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from a mapping of environment-style names; raise SettingsError."""
+        settings, problems = cls.parse(env)
+        if problems:
+            raise SettingsError("\n".join(problems))
+        return settings
+
+    @classmethod
+    def parse(cls, env: Mapping[str, str]) -> tuple[Settings, list[str]]:
+        """Settings with a default in place of every wrong value, and one line per problem."""
         problems: list[str] = []
 
         def get(name: str, default: str = "") -> str:
@@ -77,6 +107,13 @@ class Settings:
                 return default
             return raw in ("1", "true", "yes", "on")
 
+        def as_port(name: str, default: int | None) -> int | None:
+            port = as_int(name, default)
+            if port is not None and not 1 <= port <= 65535:
+                problems.append(f"{name}: expected a port number from 1 to 65535, got {port}")
+                return default
+            return port
+
         def token(name: str) -> str:
             value = get(name)
             if value and any(marker in value.lower() for marker in _PLACEHOLDER_MARKERS):
@@ -96,17 +133,26 @@ class Settings:
         if retention_days < 1:
             problems.append("RETENTION_DAYS: expected a whole number of days, at least 1")
             retention_days = 30
+        log_format = get("LOG_FORMAT", "auto").lower()
+        if log_format not in LOG_FORMATS:
+            problems.append(f"LOG_FORMAT: use auto, json or text, got {log_format!r}")
+            log_format = "auto"
+        platforms = _parse_platforms(get("PLATFORMS"), problems)
+        telegram_token = _check_telegram(env, token("TELEGRAM_BOT_TOKEN"), platforms, problems)
+        discord_token = _check_discord_token(token("DISCORD_BOT_TOKEN"), platforms, problems)
+        shard_count = as_int("DISCORD_SHARD_COUNT", None)
         settings = cls(
             content_dir=Path(get("CONTENT_DIR") or DEFAULT_CONTENT_DIR),
             emergency_number=number,
             log_level=level,
             log_message_text=as_bool("LOG_MESSAGE_TEXT", False),
-            telegram_bot_token=token("TELEGRAM_BOT_TOKEN"),
+            telegram_bot_token=telegram_token,
             telegram_base_url=get("TELEGRAM_BASE_URL"),
             telegram_webhook_url=get("TELEGRAM_WEBHOOK_URL"),
-            telegram_webhook_port=as_int("TELEGRAM_WEBHOOK_PORT", 8443) or 8443,
+            telegram_webhook_port=as_port("TELEGRAM_WEBHOOK_PORT", 8443) or 8443,
             telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
-            discord_bot_token=token("DISCORD_BOT_TOKEN"),
+            telegram_webhook_listen=get("TELEGRAM_WEBHOOK_LISTEN"),
+            discord_bot_token=discord_token,
             discord_guild_id=as_int("DISCORD_GUILD_ID", None),
             discord_sharded=as_bool("DISCORD_SHARDED", True),
             discord_message_content=as_bool("DISCORD_MESSAGE_CONTENT", True),
@@ -117,16 +163,107 @@ class Settings:
             user_id_salt=_check_salt(get("USER_ID_SALT"), store_unanswered, problems),
             retention_days=retention_days,
             watch_content=as_bool("WATCH_CONTENT", True),
+            platforms=platforms,
+            discord_shard_ids=_parse_shard_ids(get("DISCORD_SHARD_IDS"), shard_count, problems),
+            discord_shard_count=shard_count,
+            health_port=as_port("HEALTH_PORT", None),
+            health_host=get("HEALTH_HOST") or "127.0.0.1",
+            log_format=log_format,
         )
-        if problems:
-            raise SettingsError("\n".join(problems))
-        return settings
+        _check_combinations(settings, problems)
+        return settings, problems
 
     @classmethod
     def from_environment(cls, env_file: Path | str = ".env") -> Settings:
         """The process environment over the values in `env_file` (when it exists)."""
-        file_values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
-        return cls.from_mapping({**file_values, **os.environ})
+        return cls.from_mapping(environment(env_file))
+
+
+def environment(env_file: Path | str = ".env") -> dict[str, str]:
+    """The process environment over the values in `env_file` (when it exists)."""
+    file_values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    return {**file_values, **os.environ}
+
+
+def _parse_platforms(raw: str, problems: list[str]) -> frozenset[str]:
+    """`telegram,discord` -> those platforms only; empty -> every platform whose token is set."""
+    named = {part.strip().lower() for part in raw.split(",") if part.strip()}
+    unknown = sorted(named - set(PLATFORMS))
+    if unknown:
+        problems.append(f"PLATFORMS: use telegram and/or discord (comma-separated), got {', '.join(unknown)}")
+    return frozenset(named & set(PLATFORMS))
+
+
+def _enabled(platform: str, token: str, platforms: frozenset[str], problems: list[str]) -> str:
+    """The token if the platform is on; a problem when PLATFORMS names it and it has no token."""
+    variable = f"{platform.upper()}_BOT_TOKEN"
+    if platforms and platform not in platforms:
+        return ""  # switched off by PLATFORMS even if a shared secret holds its token
+    if platform in platforms and not token:
+        problems.append(f"{variable}: PLATFORMS includes {platform} but {variable} is empty")
+    return token
+
+
+def _check_telegram(
+    env: Mapping[str, str], token: str, platforms: frozenset[str], problems: list[str]
+) -> str:
+    """The Telegram token if Telegram is on, and the webhook settings' problems."""
+    token = _enabled("telegram", token, platforms, problems)
+    if token and not _TELEGRAM_TOKEN.fullmatch(token):
+        problems.append(
+            "TELEGRAM_BOT_TOKEN: not a BotFather token (digits, a colon, then letters, digits, _ or -; "
+            "no spaces or quotes)"
+        )
+        return ""
+    webhook = env.get("TELEGRAM_WEBHOOK_URL", "").strip()
+    if webhook and not token and not platforms:
+        problems.append("TELEGRAM_WEBHOOK_URL: set, but TELEGRAM_BOT_TOKEN is empty (Telegram is off)")
+    if webhook and not webhook.startswith(("https://", "http://")):
+        problems.append(f"TELEGRAM_WEBHOOK_URL: expected https://host/path, got {webhook!r}")
+    secret = env.get("TELEGRAM_WEBHOOK_SECRET", "").strip()
+    if secret and not _WEBHOOK_SECRET.fullmatch(secret):
+        problems.append("TELEGRAM_WEBHOOK_SECRET: use 1 to 256 of A-Z, a-z, 0-9, _ and -")
+    return token
+
+
+def _check_discord_token(token: str, platforms: frozenset[str], problems: list[str]) -> str:
+    """The Discord token if Discord is on."""
+    token = _enabled("discord", token, platforms, problems)
+    if token and (any(c.isspace() for c in token) or token.startswith(("'", '"'))):
+        problems.append(
+            "DISCORD_BOT_TOKEN: contains spaces or quotes; paste the token alone (no 'Bot ' prefix)"
+        )
+        return ""
+    return token
+
+
+def _parse_shard_ids(raw: str, count: int | None, problems: list[str]) -> tuple[int, ...]:
+    """`0-3` or `0,2,4` -> (0, 1, 2, 3) or (0, 2, 4); each below DISCORD_SHARD_COUNT."""
+    ids: set[int] = set()
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        found = _SHARD_RANGE.fullmatch(part)
+        if found is None or int(found["last"] or found["first"]) < int(found["first"]):
+            problems.append(f"DISCORD_SHARD_IDS: {part!r} is not a shard id or a range like 0-3")
+            continue
+        ids.update(range(int(found["first"]), int(found["last"] or found["first"]) + 1))
+    if ids and count is None:
+        problems.append("DISCORD_SHARD_IDS: needs DISCORD_SHARD_COUNT, the total number of shards")
+        return ()
+    if ids and count is not None and max(ids) >= count:
+        problems.append(f"DISCORD_SHARD_IDS: shard ids run from 0 to DISCORD_SHARD_COUNT - 1 ({count - 1})")
+        return ()
+    return tuple(sorted(ids))
+
+
+def _check_combinations(settings: Settings, problems: list[str]) -> None:
+    """Problems that involve two settings."""
+    if (settings.discord_shard_ids or settings.discord_shard_count) and not settings.discord_sharded:
+        problems.append("DISCORD_SHARD_IDS / DISCORD_SHARD_COUNT: need DISCORD_SHARDED=true")
+    if settings.discord_shard_count == 0:
+        problems.append("DISCORD_SHARD_COUNT: expected at least 1")
+    webhook_on = bool(settings.telegram_bot_token and settings.telegram_webhook_url)
+    if webhook_on and settings.health_port == settings.telegram_webhook_port:
+        problems.append("HEALTH_PORT: must differ from TELEGRAM_WEBHOOK_PORT")
 
 
 def _parse_admin_ids(raw: str, problems: list[str]) -> frozenset[tuple[str, str]]:

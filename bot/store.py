@@ -17,6 +17,9 @@ What is stored (see the README's Privacy section):
   bot could not answer (never a red-flag report): time, platform, the text with obvious
   personal data redacted, and a salted hash of the sender's id. Deleted after RETENTION_DAYS.
 - `store_meta`: the schema version, for automatic migrations.
+- `update_claims`: platform and update id of each update handled lately, so that replicas
+  sharing the database answer an update Telegram delivers twice only once
+  (`claim_update`, an `INSERT ... ON CONFLICT DO NOTHING`). Kept CLAIM_DAYS.
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -69,6 +74,9 @@ STOP_TIMEOUT = 10.0  # seconds `stop()` waits for queued records to be written
 RETRY_PAUSE = 1.0  # seconds the writer rests after a failed write
 STATS_DAYS = 30  # reply counts are kept at least this long, for /stats
 DROP_LOG_EVERY = 100  # log the first dropped record, then every this many
+CONNECT_TIMEOUT = 10.0  # seconds to reach PostgreSQL before start-up reports it unreachable
+# Telegram gives up redelivering an update after a day; claims outlive that a little.
+CLAIM_DAYS = 2
 SQLITE_FILE = "bot.sqlite3"
 _URGENT_LEVELS = ("emergency", "urgent")
 
@@ -136,6 +144,7 @@ class UnansweredQuestion:
 class PurgeResult:
     unanswered: int
     replies: int
+    claims: int = 0
 
 
 # --- schema ----------------------------------------------------------------------------------
@@ -148,6 +157,7 @@ class _Tables:
     replies: Table
     feedback: Table
     unanswered: Table
+    claims: Table
 
 
 def _id_column() -> Column[int]:
@@ -194,7 +204,14 @@ def _tables(schema: str | None) -> _Tables:
         Column("user_hash", String(64)),
         Column("text", Text, nullable=False),
     )
-    return _Tables(metadata, meta, replies, feedback, unanswered)
+    claims = Table(
+        "update_claims",
+        metadata,
+        Column("platform", String(16), primary_key=True),
+        Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+        Column("at", DateTime, nullable=False, index=True),
+    )
+    return _Tables(metadata, meta, replies, feedback, unanswered, claims)
 
 
 def _migration_1(connection: Connection, tables: _Tables) -> None:
@@ -204,8 +221,13 @@ def _migration_1(connection: Connection, tables: _Tables) -> None:
     )
 
 
+def _migration_2(connection: Connection, tables: _Tables) -> None:
+    """Version 2: update claims, so replicas answer a redelivered update once."""
+    tables.metadata.create_all(connection, tables=[tables.claims], checkfirst=True)
+
+
 # Append-only: migration n brings a database from version n-1 to n. Never edit a shipped one.
-MIGRATIONS: tuple[Callable[[Connection, _Tables], None], ...] = (_migration_1,)
+MIGRATIONS: tuple[Callable[[Connection, _Tables], None], ...] = (_migration_1, _migration_2)
 
 
 def async_database_url(settings: Settings) -> URL:
@@ -382,6 +404,22 @@ class Store:
             totals.setdefault(intent_id, [0, 0])[0 if helpful else 1] += n
         return {k: (v[0], v[1]) for k, v in sorted(totals.items())}
 
+    async def claim_update(self, platform: str, update_id: int) -> bool:
+        """True for the first caller, in any process sharing the database, to claim this update.
+
+        Unlike the recording methods this waits for the database: it decides whether to reply.
+        """
+        claims = self._tables.claims
+        insert_ = postgresql_insert if self.backend == "postgresql" else sqlite_insert
+        statement = (
+            insert_(claims)
+            .values(platform=platform, update_id=update_id, at=self._now())
+            .on_conflict_do_nothing()
+            .returning(claims.c.update_id)
+        )
+        async with self._begin() as conn:
+            return (await conn.execute(statement)).first() is not None
+
     def _enqueue(self, record: _ReplyRecord | _FeedbackRecord) -> None:
         if not self._accepting:
             self._drop("the store is stopped")
@@ -460,20 +498,25 @@ class Store:
         return result.rowcount
 
     async def purge_expired(self, now: datetime | None = None) -> PurgeResult:
-        """Delete questions older than RETENTION_DAYS, and reply counts older than that or 30 days."""
+        """Delete questions older than RETENTION_DAYS, reply counts older than that or 30 days,
+        and update claims older than CLAIM_DAYS."""
         now = now or self._now()
-        u, r = self._tables.unanswered, self._tables.replies
+        u, r, c = self._tables.unanswered, self._tables.replies, self._tables.claims
         replies_kept = max(self._retention, timedelta(days=STATS_DAYS))
         async with self._begin() as conn:
             questions = await conn.execute(delete(u).where(u.c.at < now - self._retention))
             replies = await conn.execute(delete(r).where(r.c.at < now - replies_kept))
-        return PurgeResult(questions.rowcount, replies.rowcount)
+            claims = await conn.execute(delete(c).where(c.c.at < now - timedelta(days=CLAIM_DAYS)))
+        return PurgeResult(questions.rowcount, replies.rowcount, claims.rowcount)
 
     # -- internals ---------------------------------------------------------------------------
 
     def _create_engine(self) -> AsyncEngine:
         if self.backend != "sqlite":
-            return create_async_engine(self._url, pool_pre_ping=True)
+            # Without a timeout an unreachable server holds start-up for a minute or more.
+            return create_async_engine(
+                self._url, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT}
+            )
         if self._url.database and self._url.database != ":memory:":
             Path(self._url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(self._url)

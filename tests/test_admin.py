@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin import AdminDesk
+from bot.admin import AdminDesk, render_reload
 from bot.core.content import load_library
 from bot.core.engine import Engine
 from bot.core.located_yaml import ContentProblem
 from bot.core.types import IncomingMessage
 from bot.reloader import ContentReloader, ReloadResult
 from bot.store import Store
+from tests.admin_desk import BROKEN_FIELD, BROKEN_FILE, running_desk
 
 CONTENT = Path(__file__).parent.parent / "content"
 NOW = datetime(2026, 6, 30, 9, 0)
@@ -107,3 +108,37 @@ def test_render_limits_problems_to_one_message() -> None:
     )
     text = ReloadResult(False, "admin", Path("content"), problems=problems).render()
     assert text.count("x.yaml:") == 10 and "...and 15 more (run: python -m bot validate)" in text
+
+
+async def test_a_failed_automatic_reload_shows_until_a_reload_succeeds(tmp_path: Path) -> None:
+    async with running_desk(tmp_path) as parts:
+        desk, relief = parts.desk, parts.content / "intents" / BROKEN_FILE
+        good = relief.read_text(encoding="utf-8")
+        line = parts.break_content()
+        failed = await parts.reloader.reload("watch")  # as the file watcher calls it
+        assert desk.failed_reload == failed
+        stats = (await desk.stats()).render()
+        assert "Warning: the content reload after a file change at " in stats
+        assert f"{BROKEN_FILE}:{line}: {BROKEN_FIELD}: unknown topic 'relif'" in stats
+        earlier = desk.failed_reload
+        again = render_reload(await desk.reload(), earlier)
+        assert again.startswith("Content NOT reloaded")
+        assert "(Before this, the automatic reload after a file change at " in again
+        relief.write_text(good, encoding="utf-8")
+        earlier = desk.failed_reload
+        fixed = render_reload(await desk.reload(), earlier)
+        assert fixed.startswith("Content reloaded: ") and "failed" not in fixed  # an admin saw that one
+        assert desk.failed_reload is None and "Warning" not in (await desk.stats()).render()
+
+
+async def test_reload_notes_the_automatic_failure_it_replaces(tmp_path: Path) -> None:
+    async with running_desk(tmp_path) as parts:
+        relief = parts.content / "intents" / BROKEN_FILE
+        good = relief.read_text(encoding="utf-8")
+        parts.break_content()
+        await parts.reloader.reload("signal")
+        relief.write_text(good, encoding="utf-8")
+        earlier = parts.desk.failed_reload
+        text = render_reload(await parts.desk.reload(), earlier)
+        assert text.startswith("Content reloaded: ")
+        assert "(This replaces the automatic reload on SIGHUP at " in text and "which had failed.)" in text

@@ -7,6 +7,7 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+from bot.admin import AdminDesk
 from bot.app import serve_platforms
 from bot.core.content import load_library
 from bot.core.engine import Engine
@@ -48,7 +49,10 @@ async def test_replies_and_feedback_reach_the_store_and_edits_reload(tmp_path: P
     started, stop = asyncio.Event(), asyncio.Event()
     adapters: list[FakeAdapter] = []
 
-    def build(settings: Settings, engine: Engine, feedback: FeedbackSink) -> list[FakeAdapter]:
+    def build(
+        settings: Settings, engine: Engine, feedback: FeedbackSink, admin: AdminDesk | None
+    ) -> list[FakeAdapter]:
+        assert isinstance(admin, AdminDesk)  # the adapters' admin commands get the running desk
         adapters.append(FakeAdapter(engine, feedback, started))
         return adapters
 

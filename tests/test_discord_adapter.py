@@ -18,12 +18,24 @@ from typing import Any
 import pytest
 import yarl
 
+from bot.adapters.admin_commands import NOT_AVAILABLE, REFUSAL
 from bot.adapters.button_actions import AskPress, FeedbackPress, ask_data, feedback_data, parse_button_data
+from bot.admin import AdminDesk
 from bot.core.content import Library, load_library
 from bot.core.engine import Engine
 from bot.core.feedback import InMemoryFeedback
-from bot.core.types import Reply, SafetyNotice, Snippet, Source, Suggestion, Urgency
+from bot.core.types import IncomingMessage, Reply, SafetyNotice, Snippet, Source, Suggestion, Urgency
+from bot.privacy import hash_user_id
 from bot.settings import Settings
+from tests.admin_desk import (
+    ANSWERED,
+    BROKEN_FIELD,
+    BROKEN_FILE,
+    SALT,
+    UNANSWERED,
+    AdminParts,
+    running_desk,
+)
 from tests.discord_standin import (
     BOT_ID,
     BOT_USER,
@@ -31,10 +43,13 @@ from tests.discord_standin import (
     DM_CHANNEL_ID,
     GUILD_ID,
     LOCKED_CHANNEL_ID,
+    MEMBER_ID,
     MESSAGE_CONTENT_INTENT,
     OTHER_BOT,
+    OWNER_ID,
     DiscordStandIn,
     Sent,
+    user_payload,
 )
 
 with warnings.catch_warnings():
@@ -55,6 +70,11 @@ SHOULD_I_RUN = "should I keep running with back pain?"
 FALL = "I fell off my bike yesterday and now my back hurts"
 MENTION = f"<@{BOT_ID}>"
 ADAPTER_LOG = "bot.adapters.discord_adapter"
+ADMIN = frozenset({("discord", str(MEMBER_ID))})  # the stand-in's member uses every command
+NOT_THE_MEMBER = frozenset({("discord", str(OWNER_ID))})
+ADMIN_COMMANDS = ("reload", "stats", "unanswered")
+WALKER = user_payload(1_000_005, "walker")  # a second member
+QUIET = 0.15  # how long to wait to be sure nothing more is sent
 
 
 @dataclasses.dataclass
@@ -76,6 +96,19 @@ class Harness:
             "INTERACTION_CREATE", self.standin.button_interaction(custom_id, on.message)
         )
         return await self.standin.next_sent()
+
+    async def admin_command(self, name: str) -> Sent:
+        """An admin command's answer: deferred ephemerally, then one ephemeral follow-up."""
+        deferred = await self.command(name)
+        assert (deferred.kind, deferred.body["type"], deferred.ephemeral) == ("callback", 5, True)
+        answer = await self.standin.next_sent(timeout=5.0)
+        assert answer.kind == "followup" and answer.ephemeral
+        await self.nothing_more()
+        return answer
+
+    async def nothing_more(self) -> None:
+        await asyncio.sleep(QUIET)
+        assert self.standin.sent.empty()
 
 
 StartBot = Callable[..., Awaitable[Harness]]
@@ -103,11 +136,21 @@ async def start_bot(standin: DiscordStandIn, library: Library) -> AsyncIterator[
     """Start adapters on the stand-in (settings as keyword overrides); stop them afterwards."""
     adapters: list[DiscordAdapter] = []
 
-    async def start(library: Library = library, **overrides: Any) -> Harness:
+    async def start(
+        library: Library = library,
+        engine: Engine | None = None,
+        admin: AdminDesk | None = None,
+        **overrides: Any,
+    ) -> Harness:
         settings = Settings(discord_bot_token=TOKEN, **overrides)
         feedback = InMemoryFeedback()
         adapter = DiscordAdapter(
-            Engine(library), settings, feedback, guild_ready_timeout=0.05, ready_timeout=5.0
+            engine or Engine(library),
+            settings,
+            feedback,
+            guild_ready_timeout=0.05,
+            ready_timeout=5.0,
+            admin=admin,
         )
         adapters.append(adapter)
         await asyncio.wait_for(adapter.start(), 5.0)
@@ -216,7 +259,7 @@ async def test_everyone_in_a_question_never_pings(bot: Harness) -> None:
 async def test_commands_are_synced_globally_at_start(bot: Harness) -> None:
     [(path, commands)] = bot.standin.command_syncs
     assert path.endswith(f"/applications/{BOT_ID}/commands")
-    assert {c["name"] for c in commands} == {"ask", "topics", "sources", "urgent", "help"}
+    assert {c["name"] for c in commands} == {"ask", "topics", "sources", "urgent", "help", *ADMIN_COMMANDS}
     [ask] = [c for c in commands if c["name"] == "ask"]
     assert [(o["name"], o["type"], o["required"]) for o in ask["options"]] == [("question", 3, True)]
 
@@ -225,7 +268,7 @@ async def test_commands_are_synced_to_the_test_guild_when_set(start_bot: StartBo
     bot = await start_bot(discord_guild_id=GUILD_ID)
     [(path, commands)] = bot.standin.command_syncs
     assert path.endswith(f"/guilds/{GUILD_ID}/commands")
-    assert len(commands) == 5
+    assert len(commands) == 5 + len(ADMIN_COMMANDS)
 
 
 async def test_ask_command_is_answered_directly(bot: Harness) -> None:
@@ -272,6 +315,138 @@ async def test_button_of_a_removed_intent_says_so(bot: Harness) -> None:
     answer = await bot.command("ask", {"question": CAUSES})
     sent = await bot.press("ask:no_longer_there", on=answer)
     assert sent.ephemeral and "no longer" in sent.text
+
+
+# Admin commands
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[AdminParts]:
+    async with running_desk(tmp_path) as parts:
+        yield parts
+
+
+@pytest.fixture
+async def admin_bot(start_bot: StartBot, desk: AdminParts) -> Harness:
+    return await start_bot(engine=desk.engine, admin=desk.desk, admin_ids=ADMIN)
+
+
+async def test_admin_commands_are_offered_to_server_managers_only(bot: Harness) -> None:
+    [(_, commands)] = bot.standin.command_syncs
+    for command in (c for c in commands if c["name"] in ADMIN_COMMANDS):
+        manage_guild = 1 << 5
+        assert int(command["default_member_permissions"]) == manage_guild
+        assert command["dm_permission"] is False
+    [ask] = [c for c in commands if c["name"] == "ask"]
+    assert ask["default_member_permissions"] is None  # members' commands stay open to all
+
+
+async def test_an_admin_reloads_the_content(admin_bot: Harness, desk: AdminParts) -> None:
+    answer = await admin_bot.admin_command("reload")
+    assert answer.text.startswith(f"Content reloaded: {len(desk.engine.library.intents)} intents")
+    assert no_pings(answer)
+
+
+async def test_a_failed_reload_names_file_line_and_field_and_the_old_library_answers(
+    admin_bot: Harness, desk: AdminParts
+) -> None:
+    old = desk.engine.library
+    line = desk.break_content()
+    answer = await admin_bot.admin_command("reload")
+    assert answer.text.startswith("Content NOT reloaded")
+    # Markdown is escaped (a "_" shows as written); the admin reads the unescaped text.
+    shown = answer.text.replace("\\", "")
+    assert f"{BROKEN_FILE}:{line}: {BROKEN_FIELD}: unknown topic 'relif'" in shown
+    assert desk.engine.library is old
+    asked = await admin_bot.command("ask", {"question": ANSWERED})
+    assert "fb:relief_ice_heat:1" in asked.custom_ids
+
+
+async def test_stats_count_what_members_asked(admin_bot: Harness) -> None:
+    await admin_bot.say(ANSWERED, channel_id=DM_CHANNEL_ID)
+    await admin_bot.say(f"{MENTION} {UNANSWERED}", mentions=(BOT_USER,))
+    await admin_bot.say(FALL)  # unaddressed: an urgent reply, no question
+    for _ in range(3):
+        await admin_bot.standin.next_sent()
+    answer = await admin_bot.admin_command("stats")
+    assert "Last 7 days: 2 questions, 50% answered, 1 urgent replies" in answer.text
+    assert "relief\\_ice\\_heat: 1" in answer.text  # markdown escaped: shown as written
+
+
+async def test_unanswered_lists_questions_stored_with_the_askers_id_hashed(
+    admin_bot: Harness, desk: AdminParts
+) -> None:
+    await admin_bot.say(f"{MENTION} {UNANSWERED}", author=WALKER, mentions=(BOT_USER,))
+    await admin_bot.standin.next_sent()
+    answer = await admin_bot.admin_command("unanswered")
+    assert f"(discord): {UNANSWERED}" in answer.text
+    [stored] = await desk.store.unanswered()
+    assert stored.user_hash == hash_user_id(SALT, "discord", WALKER["id"])
+
+
+@pytest.mark.parametrize("name", ADMIN_COMMANDS)
+async def test_a_non_admin_gets_a_refusal_and_nothing_else(
+    start_bot: StartBot, desk: AdminParts, name: str
+) -> None:
+    bot = await start_bot(engine=desk.engine, admin=desk.desk, admin_ids=NOT_THE_MEMBER)
+    desk.break_content()  # a reload would fail loudly: the refusal must not run one
+    sent = await bot.command(name)
+    assert (sent.kind, sent.body["type"], sent.ephemeral) == ("callback", 4, True)
+    assert sent.text == REFUSAL.format(command=name)
+    await bot.nothing_more()
+    assert desk.reloader.last_result is None
+
+
+async def test_admin_commands_without_a_desk_are_not_available(start_bot: StartBot) -> None:
+    bot = await start_bot(admin_ids=ADMIN)
+    sent = await bot.command("stats")
+    assert sent.ephemeral and sent.text == NOT_AVAILABLE
+
+
+# Conversations
+
+
+class RecordingEngine(Engine):
+    """The real engine, keeping every message it was handed."""
+
+    def __init__(self, library: Library) -> None:
+        super().__init__(library)
+        self.seen: list[IncomingMessage] = []
+
+    def handle(self, message: IncomingMessage) -> Reply | None:
+        self.seen.append(message)
+        return super().handle(message)
+
+
+async def test_two_members_in_a_channel_keep_their_own_follow_ups(
+    start_bot: StartBot, library: Library
+) -> None:
+    engine = RecordingEngine(library)
+    bot = await start_bot(engine=engine)
+    await bot.say(f"{MENTION} {SHOULD_I_RUN}", mentions=(BOT_USER,))
+    await bot.standin.next_sent()
+    await bot.say(f"{MENTION} why?", author=WALKER, mentions=(BOT_USER,))
+    walker = await bot.standin.next_sent()
+    await bot.say(f"{MENTION} why?", mentions=(BOT_USER,))
+    member = await bot.standin.next_sent()
+    assert not any(c.startswith("fb:") for c in walker.custom_ids)  # not answered: no earlier question
+    assert "fb:should_i_run_with_pain:1" in member.custom_ids  # the member's own follow-up
+    runner, other = (
+        (f"{CHANNEL_ID}:{MEMBER_ID}", str(MEMBER_ID)),
+        (f"{CHANNEL_ID}:{WALKER['id']}", WALKER["id"]),
+    )
+    assert [(m.conversation_id, m.user_id) for m in engine.seen] == [runner, other, runner]
+
+
+async def test_a_dm_and_a_slash_command_carry_the_sender_id(start_bot: StartBot, library: Library) -> None:
+    engine = RecordingEngine(library)
+    bot = await start_bot(engine=engine)
+    await bot.say(CAUSES, channel_id=DM_CHANNEL_ID)
+    await bot.standin.next_sent()
+    await bot.command("ask", {"question": CAUSES})
+    dm, asked = engine.seen
+    assert (dm.conversation_id, dm.user_id) == (str(DM_CHANNEL_ID), str(MEMBER_ID))
+    assert (asked.conversation_id, asked.user_id) == (f"{CHANNEL_ID}:{MEMBER_ID}", str(MEMBER_ID))
 
 
 # Long answers

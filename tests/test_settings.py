@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,89 @@ def test_store_mistakes_are_one_clear_line(env: dict[str, str], start: str) -> N
         Settings.from_mapping(env)
     [line] = str(info.value).splitlines()
     assert line.startswith(start)
+
+
+# --- deployment settings (issue 7) -----------------------------------------------------------
+
+TELEGRAM = "123456:TEST-stand-in-token"
+
+
+def test_deployment_defaults_keep_health_off_and_discord_unsplit() -> None:
+    settings = Settings.from_mapping({})
+    assert settings.health_port is None and settings.health_host == "127.0.0.1"
+    assert settings.log_format == "auto" and settings.platforms == frozenset()
+    assert settings.discord_shard_ids == () and settings.discord_shard_count is None
+
+
+def test_platforms_switch_off_a_platform_whose_token_is_set() -> None:
+    env = {"TELEGRAM_BOT_TOKEN": TELEGRAM, "DISCORD_BOT_TOKEN": "abc.def.ghi", "PLATFORMS": "discord"}
+    settings = Settings.from_mapping(env)
+    assert settings.telegram_bot_token == "" and settings.discord_bot_token == "abc.def.ghi"
+
+
+def test_shard_ids_take_ranges_and_lists() -> None:
+    settings = Settings.from_mapping({"DISCORD_SHARD_IDS": "0-2, 5", "DISCORD_SHARD_COUNT": "8"})
+    assert settings.discord_shard_ids == (0, 1, 2, 5) and settings.discord_shard_count == 8
+
+
+def test_health_settings() -> None:
+    settings = Settings.from_mapping({"HEALTH_PORT": "8080", "HEALTH_HOST": "0.0.0.0", "LOG_FORMAT": "JSON"})
+    assert (settings.health_port, settings.health_host, settings.log_format) == (8080, "0.0.0.0", "json")
+    listen = Settings.from_mapping({"TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1"}).telegram_webhook_listen
+    assert listen == "127.0.0.1" and Settings().telegram_webhook_listen == ""  # "": every interface
+
+
+@pytest.mark.parametrize(
+    ("env", "start"),
+    [
+        ({"PLATFORMS": "telegram"}, "TELEGRAM_BOT_TOKEN: PLATFORMS includes telegram but"),
+        ({"PLATFORMS": "discord,slack", "DISCORD_BOT_TOKEN": "a.b.c"}, "PLATFORMS: use telegram and/or"),
+        ({"TELEGRAM_BOT_TOKEN": "bot123456:ABC"}, "TELEGRAM_BOT_TOKEN: not a BotFather token"),
+        ({"TELEGRAM_BOT_TOKEN": "123456:ABC DEF"}, "TELEGRAM_BOT_TOKEN: not a BotFather token"),
+        ({"DISCORD_BOT_TOKEN": "Bot abc.def.ghi"}, "DISCORD_BOT_TOKEN: contains spaces or quotes"),
+        ({"TELEGRAM_WEBHOOK_URL": "https://x.org/t"}, "TELEGRAM_WEBHOOK_URL: set, but TELEGRAM_BOT_TOKEN"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TELEGRAM, "TELEGRAM_WEBHOOK_URL": "x.org/t"},
+            "TELEGRAM_WEBHOOK_URL: expected",
+        ),
+        ({"TELEGRAM_WEBHOOK_SECRET": "has spaces"}, "TELEGRAM_WEBHOOK_SECRET: use 1 to 256"),
+        ({"TELEGRAM_WEBHOOK_PORT": "70000"}, "TELEGRAM_WEBHOOK_PORT: expected a port number"),
+        ({"HEALTH_PORT": "eighty"}, "HEALTH_PORT: expected a whole number"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT: use auto, json or text"),
+        ({"DISCORD_SHARD_IDS": "0-1"}, "DISCORD_SHARD_IDS: needs DISCORD_SHARD_COUNT"),
+        ({"DISCORD_SHARD_IDS": "2-3", "DISCORD_SHARD_COUNT": "3"}, "DISCORD_SHARD_IDS: shard ids run from 0"),
+        ({"DISCORD_SHARD_IDS": "3-1", "DISCORD_SHARD_COUNT": "4"}, "DISCORD_SHARD_IDS: '3-1' is not"),
+        (
+            {"DISCORD_SHARD_IDS": "0", "DISCORD_SHARD_COUNT": "2", "DISCORD_SHARDED": "false"},
+            "DISCORD_SHARD_IDS / DISCORD_SHARD_COUNT: need DISCORD_SHARDED=true",
+        ),
+        (
+            {
+                "TELEGRAM_BOT_TOKEN": TELEGRAM,
+                "TELEGRAM_WEBHOOK_URL": "https://x.org/t",
+                "TELEGRAM_WEBHOOK_PORT": "8080",
+                "HEALTH_PORT": "8080",
+            },
+            "HEALTH_PORT: must differ from TELEGRAM_WEBHOOK_PORT",
+        ),
+    ],
+)
+def test_deployment_mistakes_are_one_clear_line(env: dict[str, str], start: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_mapping(env)
+    [line] = str(info.value).splitlines()
+    assert line.startswith(start)
+
+
+def test_parse_reports_every_problem_and_keeps_defaults() -> None:
+    settings, problems = Settings.parse({"ADMIN_IDS": "x", "HEALTH_PORT": "0", "EMERGENCY_NUMBER": "000"})
+    assert len(problems) == 3 and settings.health_port is None and settings.emergency_number == "999"
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    root = Path(__file__).resolve().parent.parent
+    source = (root / "bot" / "settings.py").read_text(encoding="utf-8")
+    names = set(re.findall(r'(?:get|as_int|as_bool|as_port|token)\("([A-Z_]+)"', source))
+    example = (root / ".env.example").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^#? ?([A-Z_]+)=", example, flags=re.MULTILINE))
+    assert len(names) > 25 and names <= documented, sorted(names - documented)

@@ -321,3 +321,28 @@ async def test_an_unreachable_database_is_one_clear_error() -> None:
         "cannot open the database postgresql+asyncpg://bot:***@127.0.0.1:1/none"
     )
     assert "secret-pw" not in str(info.value)
+
+
+# --- update claims: replicas answer a redelivered update once ---------------------------------
+
+
+async def test_each_update_is_claimed_once_across_replicas(make_store: StoreFactory) -> None:
+    replicas = [make_store() for _ in range(3)]
+    await asyncio.gather(*(s.start() for s in replicas))
+    attempts = [
+        replica.claim_update("telegram", update_id) for update_id in range(40) for replica in replicas
+    ]
+    won = await asyncio.gather(*attempts)
+    assert sum(won) == 40  # every update exactly once, whoever got there first
+    assert await replicas[0].claim_update("discord", 1)  # ids are per platform
+
+
+async def test_old_claims_are_cleaned_up(make_store: StoreFactory) -> None:
+    clock = Clock(START - timedelta(days=3))
+    store = make_store(clock=clock)
+    await store.start()
+    assert await store.claim_update("telegram", 7)
+    clock.now = START
+    assert await store.claim_update("telegram", 8)
+    assert (await store.purge_expired(now=START)).claims == 1
+    assert await store.claim_update("telegram", 7) and not await store.claim_update("telegram", 8)

@@ -26,6 +26,7 @@ import aiohttp
 import pytest
 from telegram.ext import AIORateLimiter
 
+from bot.adapters.admin_commands import NOT_AVAILABLE, REFUSAL
 from bot.adapters.button_actions import AskPress, FeedbackPress, parse_button_data
 from bot.adapters.telegram_adapter import SafetyFirstRateLimiter, TelegramAdapter
 from bot.adapters.telegram_rendering import (
@@ -34,14 +35,26 @@ from bot.adapters.telegram_rendering import (
     telegram_length,
     wrap,
 )
+from bot.admin import AdminDesk
 from bot.core.content import Library, load_library
 from bot.core.engine import Engine
 from bot.core.feedback import InMemoryFeedback
 from bot.core.types import IncomingMessage, Reply, SafetyNotice, Snippet, Source, Suggestion, Urgency
+from bot.privacy import hash_user_id
 from bot.settings import Settings
+from tests.admin_desk import (
+    ANSWERED,
+    BROKEN_FIELD,
+    BROKEN_FILE,
+    SALT,
+    UNANSWERED,
+    AdminParts,
+    running_desk,
+)
 from tests.telegram_standin import (
     BOT_ID,
     BOT_USERNAME,
+    MEMBER_ID,
     TOKEN,
     TelegramStandIn,
     entity,
@@ -57,6 +70,8 @@ OTHER_QUESTION = "should I keep running with back pain?"
 RED_FLAG = "my legs keep giving way"
 CHATTER = "anyone up for a run on saturday?"
 QUIET = 0.15  # how long to wait to be sure nothing more is sent
+ADMIN = frozenset({("telegram", str(MEMBER_ID))})  # Ann, the default sender, is the admin
+OTHER_MEMBER = 2002
 
 
 @dataclass
@@ -93,13 +108,23 @@ async def bot(api: TelegramStandIn, library: Library) -> AsyncIterator[Running]:
 
 @contextlib.asynccontextmanager
 async def running(
-    api: TelegramStandIn, engine: Engine, limiter: SafetyFirstRateLimiter | None = None, **settings: Any
+    api: TelegramStandIn,
+    engine: Engine,
+    limiter: SafetyFirstRateLimiter | None = None,
+    admin: AdminDesk | None = None,
+    **settings: Any,
 ) -> AsyncIterator[Running]:
     """The adapter started against `api`, with short retry pauses; stopped afterwards."""
     feedback = InMemoryFeedback()
     config = Settings(telegram_bot_token=TOKEN, telegram_base_url=api.base_url, **settings)
     adapter = TelegramAdapter(
-        engine, config, feedback, rate_limiter=limiter, send_retry_delays=(0.01, 0.01), poll_timeout=5
+        engine,
+        config,
+        feedback,
+        rate_limiter=limiter,
+        send_retry_delays=(0.01, 0.01),
+        poll_timeout=5,
+        admin=admin,
     )
     async with asyncio.timeout(3):
         await adapter.start()
@@ -304,6 +329,163 @@ async def test_a_red_flag_after_an_info_command_is_not_missed(bot: Running) -> N
     first, second = await bot.api.wait_sent(2)
     assert first.text == render_reply(bot.expected(RED_FLAG, addressed=False))[0]
     assert "/ask" in second.text
+
+
+# -- admin commands ------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[AdminParts]:
+    async with running_desk(tmp_path) as parts:
+        yield parts
+
+
+@pytest.fixture
+async def admin_bot(api: TelegramStandIn, desk: AdminParts) -> AsyncIterator[Running]:
+    async with running(api, desk.engine, admin=desk.desk, admin_ids=ADMIN) as started:
+        yield started
+
+
+def push_command(api: TelegramStandIn, text: str, chat: dict[str, Any] | None = None, **fields: Any) -> int:
+    """Queue a command message (private chat with Ann unless `chat`); returns its message id."""
+    message = api.push_message(chat or private_chat(), text, entities=[command(text)], **fields)
+    return int(message["message_id"])
+
+
+async def test_an_admin_reloads_the_content(admin_bot: Running, desk: AdminParts) -> None:
+    push_command(admin_bot.api, "/reload")
+    [sent] = await admin_bot.api.wait_sent(1, timeout=5)
+    intents = len(desk.engine.library.intents)
+    assert sent.message["text"].startswith(f"Content reloaded: {intents} intents")
+    assert desk.reloader.last_result is not None and desk.reloader.last_result.ok
+
+
+async def test_a_failed_reload_names_file_line_and_field_and_the_old_library_answers(
+    admin_bot: Running, desk: AdminParts
+) -> None:
+    api, old = admin_bot.api, desk.engine.library
+    line = desk.break_content()
+    asked = push_command(api, f"/reload@{BOT_USERNAME}", group_chat())  # /reload works in groups
+    [sent] = await api.wait_sent(1, timeout=5)
+    text = sent.message["text"]  # as the admin reads it (the HTML was escaped and accepted)
+    assert text.startswith("Content NOT reloaded") and sent.reply_to == asked
+    assert f"{BROKEN_FILE}:{line}: {BROKEN_FIELD}: unknown topic 'relif'" in text
+    assert desk.engine.library is old
+    api.push_message(private_chat(), ANSWERED)
+    answer = (await api.wait_sent(2))[1]
+    assert answer.text == render_reply(admin_bot.expected(ANSWERED))[0]
+    assert "fb:relief_ice_heat:1" in [data for _, data in answer.buttons]
+
+
+async def test_stats_count_what_members_asked(admin_bot: Running) -> None:
+    api, bo = admin_bot.api, member(OTHER_MEMBER, name="Bo")
+    api.push_message(private_chat(OTHER_MEMBER), ANSWERED, sender=bo)
+    api.push_message(private_chat(OTHER_MEMBER), UNANSWERED, sender=bo)
+    api.push_message(group_chat(), RED_FLAG, sender=bo)  # unaddressed: an urgent reply, no question
+    await api.wait_sent(3)
+    push_command(api, "/stats")
+    text = (await api.wait_sent(4, timeout=5))[3].message["text"]
+    assert "Last 7 days: 2 questions, 50% answered, 1 urgent replies" in text
+    assert "Last 30 days: 2 questions" in text and "relief_ice_heat: 1" in text
+
+
+async def test_unanswered_lists_questions_stored_with_the_askers_id_hashed(
+    admin_bot: Running, desk: AdminParts
+) -> None:
+    api = admin_bot.api
+    api.push_message(private_chat(OTHER_MEMBER), UNANSWERED, sender=member(OTHER_MEMBER, name="Bo"))
+    await api.wait_sent(1)
+    push_command(api, "/unanswered")
+    text = (await api.wait_sent(2, timeout=5))[1].message["text"]
+    assert f"(telegram): {UNANSWERED}" in text
+    [stored] = await desk.store.unanswered()
+    assert stored.user_hash == hash_user_id(SALT, "telegram", str(OTHER_MEMBER))
+
+
+@pytest.mark.parametrize("name", ["stats", "unanswered"])
+async def test_stats_and_unanswered_in_a_group_ask_for_a_direct_message(
+    admin_bot: Running, name: str
+) -> None:
+    asked = push_command(admin_bot.api, f"/{name}@{BOT_USERNAME}", group_chat())
+    [sent] = await admin_bot.api.wait_sent(1)
+    assert "in a direct message" in sent.message["text"] and sent.reply_to == asked
+    await assert_nothing_more(admin_bot.api, 1)
+
+
+@pytest.mark.parametrize("name", ["reload", "stats", "unanswered"])
+async def test_a_non_admin_gets_a_refusal_and_nothing_else(
+    admin_bot: Running, desk: AdminParts, name: str
+) -> None:
+    desk.break_content()  # a reload would fail loudly: the refusal must not run one
+    push_command(admin_bot.api, f"/{name}", private_chat(OTHER_MEMBER), sender=member(OTHER_MEMBER))
+    [sent] = await admin_bot.api.wait_sent(1)
+    assert sent.message["text"] == REFUSAL.format(command=name)
+    await assert_nothing_more(admin_bot.api, 1)
+    assert desk.reloader.last_result is None
+
+
+async def test_a_red_flag_after_an_admin_command_is_not_missed(admin_bot: Running) -> None:
+    push_command(admin_bot.api, f"/stats {RED_FLAG}", group_chat(), sender=member(OTHER_MEMBER))
+    first, second = await admin_bot.api.wait_sent(2)
+    assert first.text == render_reply(admin_bot.expected(RED_FLAG, addressed=False))[0]
+    assert second.message["text"] == REFUSAL.format(command="stats")
+
+
+async def test_admin_commands_without_a_desk_are_not_available(
+    api: TelegramStandIn, library: Library
+) -> None:
+    async with running(api, Engine(library), admin_ids=ADMIN):
+        push_command(api, "/reload")
+        [sent] = await api.wait_sent(1)
+    assert sent.message["text"] == NOT_AVAILABLE
+
+
+# -- conversations -------------------------------------------------------------------------
+
+
+class RecordingEngine(Engine):
+    """The real engine, keeping every message it was handed."""
+
+    def __init__(self, library: Library) -> None:
+        super().__init__(library)
+        self.seen: list[IncomingMessage] = []
+
+    def handle(self, message: IncomingMessage) -> Reply | None:
+        self.seen.append(message)
+        return super().handle(message)
+
+
+async def test_two_members_in_a_group_keep_their_own_follow_ups(
+    api: TelegramStandIn, library: Library
+) -> None:
+    engine = RecordingEngine(library)
+    ann, bo, group = member(), member(OTHER_MEMBER, name="Bo"), group_chat()
+    ask, why = f"@{BOT_USERNAME} {OTHER_QUESTION}", f"@{BOT_USERNAME} why?"
+    async with running(api, engine):
+        api.push_message(group, ask, entities=[mention(ask)], sender=ann)
+        await api.wait_sent(1)
+        api.push_message(group, why, entities=[mention(why)], sender=bo)
+        await api.wait_sent(2)
+        api.push_message(group, why, entities=[mention(why)], sender=ann)
+        sent = await api.wait_sent(3)
+    alone = Engine(library).handle(IncomingMessage("why?"))
+    assert alone is not None and not alone.answered
+    assert sent[1].text == render_reply(alone)[0]  # Bo's "why?" does not borrow Ann's question
+    assert "fb:should_i_run_with_pain:1" in [data for _, data in sent[2].buttons]  # Ann's does
+    ids = [(m.conversation_id, m.user_id) for m in engine.seen]
+    ann_id, bo_id = (f"{group['id']}:{MEMBER_ID}", str(MEMBER_ID)), (f"{group['id']}:{OTHER_MEMBER}", "2002")
+    assert ids == [ann_id, bo_id, ann_id]
+
+
+async def test_a_direct_message_is_one_conversation_and_carries_the_sender_id(
+    api: TelegramStandIn, library: Library
+) -> None:
+    engine = RecordingEngine(library)
+    async with running(api, engine):
+        api.push_message(private_chat(), QUESTION)
+        await api.wait_sent(1)
+    [seen] = engine.seen
+    assert (seen.conversation_id, seen.user_id, seen.platform) == (str(MEMBER_ID), str(MEMBER_ID), "telegram")
 
 
 # -- buttons -------------------------------------------------------------------------------

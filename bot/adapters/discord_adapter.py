@@ -13,6 +13,16 @@ What arrives and what the bot does
   or to DISCORD_GUILD_ID when set (instant, for testing). /ask is answered directly,
   without defer(): the core answers in well under a millisecond, far inside Discord's
   3-second limit. The other four answer ephemerally, visible only to the member who asked.
+- Admin slash commands /reload, /stats and /unanswered (bot/adapters/admin_commands.py):
+  registered for server members with Manage Server (default_member_permissions, so other
+  members do not see them offered; server admins can change that under Integrations) and
+  not in DMs; and each use is still checked against ADMIN_IDS: anyone else gets a polite
+  refusal and nothing more. Answers are ephemeral, seen only by the admin who asked, so
+  all three work in any channel. A reload or the database may take longer than Discord's
+  3 seconds, so an admin's command is deferred first and answered in follow-ups.
+- Every message goes to the core with the author's id (`user_id`) and a conversation per
+  member: the channel in a DM, "<channel id>:<user id>" in a server, so that two members'
+  follow-ups ("why?") never borrow each other's last question.
 - Buttons: a suggestion button ("ask:<intent_id>") posts that intent's answer; 👍/👎
   ("fb:<intent_id>:1" / ":0") records feedback. Presses are answered in `on_interaction`
   from the custom_id alone, so buttons on old messages keep working after a restart and
@@ -53,8 +63,16 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.adapters.admin_commands import ADMIN_COMMANDS, AdminCommands
 from bot.adapters.button_actions import AskPress, FeedbackPress, parse_button_data
-from bot.adapters.discord_rendering import info_embeds, pack_messages, reply_embeds, reply_view
+from bot.adapters.discord_rendering import (
+    info_embeds,
+    pack_messages,
+    plain_messages,
+    reply_embeds,
+    reply_view,
+)
+from bot.admin import AdminDesk
 from bot.core.commands import InfoText, help_info, sources_info, topics_info, urgent_info
 from bot.core.content import Library
 from bot.core.engine import Engine
@@ -92,7 +110,18 @@ def build_client(settings: Settings, guild_ready_timeout: float = 2.0) -> discor
         allowed_mentions=discord.AllowedMentions.none(),
         chunk_guilds_at_startup=False,
         guild_ready_timeout=guild_ready_timeout,
+        **_shard_options(settings),  # this replica's share of the shards (DISCORD_SHARD_IDS)
     )
+
+
+def _shard_options(settings: Settings) -> dict[str, Any]:
+    """AutoShardedClient's shard_ids and shard_count when set; else it asks Discord for all."""
+    options: dict[str, Any] = {}
+    if settings.discord_shard_count:
+        options["shard_count"] = settings.discord_shard_count
+    if settings.discord_shard_ids:
+        options["shard_ids"] = list(settings.discord_shard_ids)
+    return options
 
 
 class DiscordAdapter:
@@ -110,11 +139,13 @@ class DiscordAdapter:
         *,
         guild_ready_timeout: float = 2.0,
         ready_timeout: float = 60.0,
+        admin: AdminDesk | None = None,
     ) -> None:
         self.name = PLATFORM
         self._engine = engine
         self._settings = settings
         self._feedback = feedback
+        self._admin = AdminCommands(settings, admin, PLATFORM)
         self._ready_timeout = ready_timeout
         self.client = build_client(settings, guild_ready_timeout)
         self.tree = app_commands.CommandTree(self.client)
@@ -193,7 +224,15 @@ class DiscordAdapter:
         text = _without_mention(message.content, me.id)
         with self._tracked():
             reply = self._engine.handle(
-                IncomingMessage(text, str(message.channel.id), addressed=addressed, platform=PLATFORM)
+                IncomingMessage(
+                    text,
+                    _conversation_id(
+                        message.channel.id, message.author.id, in_server=message.guild is not None
+                    ),
+                    addressed=addressed,
+                    platform=PLATFORM,
+                    user_id=str(message.author.id),
+                )
             )
             self._log_event("message", reply, text)
             if reply is not None:
@@ -228,13 +267,28 @@ class DiscordAdapter:
             self.tree.add_command(
                 app_commands.Command(name=name, description=description, callback=self._info_command(info))
             )
+        for name, description in ADMIN_COMMANDS.items():
+            command = app_commands.Command(
+                name=name, description=description, callback=self._admin_command(name)
+            )
+            # Offered only to members who may manage the server; ADMIN_IDS still decides.
+            command = app_commands.default_permissions(manage_guild=True)(command)
+            self.tree.add_command(app_commands.guild_only()(command))
 
     @app_commands.describe(question="For example: why does my lower back hurt after long runs?")
     async def _ask(self, interaction: discord.Interaction, question: str) -> None:
         """Answer /ask at once: the core is far quicker than the 3 s Discord allows."""
+        user_id = interaction.user.id
+        in_server = interaction.guild_id is not None
         with self._tracked():
             reply = self._engine.handle(
-                IncomingMessage(question, str(interaction.channel_id), addressed=True, platform=PLATFORM)
+                IncomingMessage(
+                    question,
+                    _conversation_id(interaction.channel_id, user_id, in_server=in_server),
+                    addressed=True,
+                    platform=PLATFORM,
+                    user_id=str(user_id),
+                )
             )
             self._log_event("/ask", reply, question)
             if reply is None:  # an addressed message always gets a reply; kept for the type
@@ -250,6 +304,23 @@ class DiscordAdapter:
             await _respond(interaction, info_embeds(info(self._engine.library)), None, ephemeral=True)
 
         return show
+
+    def _admin_command(self, command: str) -> Callable[[discord.Interaction], Coroutine[Any, Any, None]]:
+        async def run_admin(interaction: discord.Interaction) -> None:
+            # Every answer is ephemeral: only the asker sees it, wherever it was asked.
+            refused = self._admin.refusal(command, str(interaction.user.id), private=True)
+            if refused is not None:
+                await interaction.response.send_message(refused, ephemeral=True)
+                return
+            with self._tracked():
+                # A reload or a slow database may outlast the 3 s Discord allows: answer later.
+                await interaction.response.defer(ephemeral=True, thinking=True)
+                for part in plain_messages(await self._admin.run(command)):
+                    await interaction.followup.send(
+                        part, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+                    )
+
+        return run_admin
 
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -349,6 +420,11 @@ async def _apologise(interaction: discord.Interaction) -> None:
         await interaction.response.send_message(_SORRY, ephemeral=True)
     except discord.HTTPException as error:
         log.warning("Could not apologise for a failed interaction (HTTP %s)", error.status)
+
+
+def _conversation_id(channel_id: int | None, user_id: int, *, in_server: bool) -> str:
+    """The channel in a DM; channel and member in a server, one follow-up memory per member."""
+    return f"{channel_id}:{user_id}" if in_server else str(channel_id)
 
 
 def _mentions(message: discord.Message, bot_id: int) -> bool:

@@ -177,6 +177,12 @@ def info_embeds(info: InfoText) -> list[discord.Embed]:
     return builder.embeds
 
 
+def plain_messages(text: str) -> list[str]:
+    """Plain text (an admin command's answer) as message contents of at most 2000 characters,
+    markdown escaped so that members' questions show as they wrote them."""
+    return split_text(discord.utils.escape_markdown(text), CONTENT_LIMIT)
+
+
 def pack_messages(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
     """Group embeds, in order, into messages of at most 10 embeds and 6000 characters."""
     messages: list[list[discord.Embed]] = []

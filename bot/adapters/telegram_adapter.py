@@ -25,6 +25,15 @@ How each kind of update is handled:
 - Commands: /start and /help (what the bot does, how to ask, examples), /ask, /topics,
   /sources (with trust levels), /urgent (the warning signs); registered with setMyCommands.
   Text after an informational command is screened for red flags too.
+- Admin commands (bot/adapters/admin_commands.py): /reload, /stats and /unanswered, for the
+  users ADMIN_IDS lists; anyone else gets a polite refusal and nothing more. /stats and
+  /unanswered answer only in a direct message (in a group the admin is asked to send them
+  there); /reload answers anywhere. An anonymous group admin has no user id to check, so
+  is refused. They are not in the setMyCommands menu, so members never see them offered;
+  the README documents them.
+- Every message goes to the core with the sender's id (`user_id`) and a conversation per
+  member: the chat in a direct message, "<chat id>:<sender id>" in a group, so that two
+  members' follow-ups ("why?") never borrow each other's last question.
 - Button presses: `ask:<intent>` sends that intent's answer; `fb:<intent>:1` or `:0` records
   👍 or 👎 through the feedback sink and answers the press with a short thanks.
 
@@ -81,12 +90,15 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters.admin_commands import ADMIN_COMMANDS, AdminCommands
 from bot.adapters.button_actions import AskPress, FeedbackPress, parse_button_data
 from bot.adapters.telegram_rendering import (
     render_info,
+    render_plain,
     render_reply,
     reply_keyboard,
 )
+from bot.admin import AdminDesk
 from bot.core.commands import InfoText, help_info, sources_info, topics_info, urgent_info
 from bot.core.content import Library
 from bot.core.engine import Engine
@@ -139,11 +151,13 @@ class TelegramAdapter:
         rate_limiter: BaseRateLimiter[Any] | None = None,
         send_retry_delays: Sequence[float] = SEND_RETRY_DELAYS,
         poll_timeout: int = POLL_TIMEOUT,
+        admin: AdminDesk | None = None,
     ) -> None:
         self.name = PLATFORM
         self._engine = engine
         self._settings = settings
         self._feedback = feedback
+        self._admin = AdminCommands(settings, admin, PLATFORM)
         self._send_retry_delays = tuple(send_retry_delays)
         self._poll_timeout = poll_timeout
         # An empty secret would leave the webhook open to anyone; a random one per start is
@@ -203,6 +217,9 @@ class TelegramAdapter:
             CommandHandler(command, self._info_command(info), filters=new) for command, info in INFO_COMMANDS
         ]
         handlers += [
+            CommandHandler(command, self._admin_command(command), filters=new) for command in ADMIN_COMMANDS
+        ]
+        handlers += [
             MessageHandler(new & with_text, self._on_message),
             MessageHandler(filters.UpdateType.EDITED_MESSAGE & with_text, self._on_edit),
             CallbackQueryHandler(self._on_button),
@@ -231,7 +248,7 @@ class TelegramAdapter:
             )
             return
         await updater.start_webhook(
-            listen=LISTEN_ADDRESS,
+            listen=self._settings.telegram_webhook_listen or LISTEN_ADDRESS,  # TELEGRAM_WEBHOOK_LISTEN
             port=self._settings.telegram_webhook_port,
             url_path=urlsplit(url).path.lstrip("/"),
             webhook_url=url,
@@ -284,6 +301,22 @@ class TelegramAdapter:
             await self._send(message, render_info(info(self._engine.library)), None)
 
         return send_info
+
+    def _admin_command(self, command: str) -> Handler:
+        """A handler for one admin command (/reload, /stats, /unanswered)."""
+
+        async def run_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            message = update.message
+            if message is None or not is_from_member(message):
+                return
+            argument = command_argument(message.text or "")
+            if argument:  # an admin command is never a way around the red-flag screen
+                await self._answer(message, argument, addressed=False)
+            private = message.chat.type == ChatType.PRIVATE
+            text = await self._admin.answer(command, sender_id(message), private=private)
+            await self._send(message, render_plain(text), None)
+
+        return run_admin
 
     async def _on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An edited message: screened for red flags only, warned once per set of signs."""
@@ -365,7 +398,11 @@ class TelegramAdapter:
     @staticmethod
     def _incoming(message: Message, text: str, *, addressed: bool) -> IncomingMessage:
         return IncomingMessage(
-            text=text, conversation_id=str(message.chat_id), addressed=addressed, platform=PLATFORM
+            text=text,
+            conversation_id=conversation_id(message),
+            addressed=addressed,
+            platform=PLATFORM,
+            user_id=sender_id(message),
         )
 
     async def _send(
@@ -506,6 +543,20 @@ def is_from_member(message: Message) -> bool:
     if message.sender_chat is not None:
         return True  # an anonymous admin, or a member posting as their channel
     return message.from_user is not None and not message.from_user.is_bot
+
+
+def sender_id(message: Message) -> str:
+    """Who sent it: the member's user id, or the chat they posted as (anonymous admin, channel)."""
+    if message.sender_chat is not None:
+        return str(message.sender_chat.id)
+    return str(message.from_user.id) if message.from_user is not None else ""
+
+
+def conversation_id(message: Message) -> str:
+    """The chat in a direct message; chat and sender in a group, one memory per member."""
+    if message.chat.type == ChatType.PRIVATE:
+        return str(message.chat_id)
+    return f"{message.chat_id}:{sender_id(message)}"
 
 
 def command_argument(text: str) -> str:

@@ -53,6 +53,11 @@ def render_info(info: InfoText, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
     return pack(paragraphs, limit)
 
 
+def render_plain(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
+    """Plain text (an admin command's answer) escaped, in as few parts within `limit` as fit."""
+    return pack(wrap("", text, limit), limit)
+
+
 def wrap(tag: str, text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
     """`text` escaped and wrapped in `tag` ("" for none), cut into pieces that each fit `limit`."""
     opening, closing = (f"<{tag}>", f"</{tag}>") if tag else ("", "")

@@ -1,0 +1,31 @@
+"""A tiny run of bench/load_test.py: two webhook processes, one PostgreSQL, nothing lost or doubled."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _postgres_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _postgres_reachable(), reason="PostgreSQL is not reachable on 127.0.0.1:5432")
+def test_two_processes_answer_every_update_exactly_once() -> None:
+    command = [sys.executable, "bench/load_test.py", "--processes", "2", "--updates", "80", "--window", "8"]
+    command += ["--duplicate-every", "4", "--timeout", "60"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=90)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [line] = result.stdout.splitlines()
+    assert line.startswith("2 process(es): 80 updates (+20 delivered twice)")
+    assert line.endswith("every update answered exactly once, feedback counts exact")

@@ -111,7 +111,15 @@ class Engine:
         context = self._memory.recall(conversation_id)
         short = len(text.words) <= FOLLOW_UP_MAX_WORDS  # a long message stands on its own
         leans_back = text.words[:2] in _FOLLOW_UP_OPENERS or text.words[:1] in _FOLLOW_UP_OPENERS
-        if short and context and not match.off_topic and (leans_back or not _confident(match, safety)):
+        # A red-flag report stands on its own: it must not pick up the last question's answer.
+        reporting_red_flag = safety is not None and safety.is_urgent
+        if (
+            short
+            and context
+            and not reporting_red_flag
+            and not match.off_topic
+            and (leans_back or not _confident(match, safety))
+        ):
             combined = NormalisedText((*context, *text.words), text.clause_starts)
             in_context = prepared.matcher.match(combined)
             if _confident(in_context, safety):

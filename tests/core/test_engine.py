@@ -97,3 +97,20 @@ def test_follow_up_button_answers_its_intent(engine: Engine) -> None:
 def test_library_swap_keeps_answering(engine: Engine) -> None:
     engine.replace_library(shipped_library())
     assert ask(engine, "hi") is not None
+
+
+def test_red_flag_after_a_question_is_not_read_as_a_follow_up() -> None:
+    engine = Engine(shipped_library())
+    engine.handle(IncomingMessage("why does my lower back hurt after long runs?", conversation_id="c"))
+    reply = engine.handle(IncomingMessage("kinda numb down there", conversation_id="c"))
+    assert reply and reply.safety and reply.safety.is_urgent
+    assert not reply.answered and reply.topic == "urgent"
+
+
+def test_short_follow_up_uses_the_last_question() -> None:
+    engine = Engine(shipped_library())
+    engine.handle(IncomingMessage("should I keep running with lower back pain?", conversation_id="c"))
+    reply = engine.handle(IncomingMessage("why?", conversation_id="c"))
+    assert reply and reply.answered and reply.topic == "should_i_run"
+    alone = engine.handle(IncomingMessage("why?", conversation_id="someone else"))
+    assert alone and not alone.answered

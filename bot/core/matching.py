@@ -34,7 +34,7 @@ from bot.core.word_vectors import shipped_word_vectors
 # they separate causes from prevention from should-I-run; IDF keeps them light.
 STOPWORDS = frozenset({"a", "an", "the", "i", "me", "my", "to", "of", "and", "it", "is", "am", "so", "just"})
 MIN_CORRECTION_LENGTH = 4  # shorter known words are never typo targets
-SHORTLIST_INTENTS = 24  # intents compared by meaning; the rest cannot win anyway
+SHORTLIST_INTENTS = 12  # intents compared by meaning; the rest cannot win anyway
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +98,9 @@ class _Candidates:
 def _best(scores: np.ndarray, count: int) -> list[int]:
     """Positions of the `count` highest scores above zero, best first (a partial sort)."""
     partial = count < len(scores)
-    candidates = np.argpartition(-scores, count)[:count] if partial else np.arange(len(scores))
-    ordered = candidates[np.argsort(-scores[candidates], kind="stable")]
-    return [int(k) for k in ordered if scores[k] > 0]
+    candidates = (-scores).argpartition(count)[:count] if partial else np.arange(len(scores))
+    ordered = candidates[(-scores[candidates]).argsort(kind="stable")]
+    return ordered[scores[ordered] > 0].tolist()
 
 
 class IntentMatcher:
@@ -213,6 +213,9 @@ class IntentMatcher:
         self._intent_posting_weights = {
             s: np.full(len(ks), self._idf[s]) for s, ks in intent_postings.items()
         }
+        self._intent_sizes = np.array(
+            [end - start for start, end in zip(self._starts, self._ends, strict=True)]
+        )
         self._intent_pids = [
             np.arange(start, end) for start, end in zip(self._starts, self._ends, strict=True)
         ]
@@ -274,7 +277,7 @@ class IntentMatcher:
         best_overlap = np.zeros(len(self._indexed))
         if len(overlap.hit):
             owners = self._phrasing_k[overlap.hit]  # sorted: phrasings are stored intent by intent
-            segments = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+            segments = np.flatnonzero(np.concatenate(([True], owners[1:] != owners[:-1])))
             best_overlap[owners[segments]] = np.maximum.reduceat(overlap.scores, segments)
         beta = self._tuning.intent_coverage_weight
         return (1 - beta) * best_overlap + beta * overlap.coverage
@@ -282,16 +285,15 @@ class IntentMatcher:
     def _candidates(self, shortlist: list[int], overlap: _Overlap, words: Sequence[str]) -> _Candidates:
         """The shortlisted intents' phrasings with their full scores, meaning blended in."""
         pids = np.concatenate([self._intent_pids[k] for k in shortlist])
-        sizes = [len(self._intent_pids[k]) for k in shortlist]
-        word_overlap = np.zeros(len(pids))
-        found = np.searchsorted(overlap.hit, pids)
-        present = (found < len(overlap.hit)) & (overlap.hit[np.minimum(found, len(overlap.hit) - 1)] == pids)
-        word_overlap[present] = overlap.scores[found[present]]
+        dense = np.zeros(len(self._phrasing_total))
+        dense[overlap.hit] = overlap.scores
+        word_overlap = dense[pids]
         beta, gamma = self._tuning.intent_coverage_weight, self._tuning.semantic_weight
-        scores = (1 - beta) * word_overlap + beta * overlap.coverage[np.repeat(shortlist, sizes)]
+        scores = (1 - beta) * word_overlap + beta * overlap.coverage[self._phrasing_k[pids]]
         similarity = self._phrasing_vectors[pids] @ self._sentence_vector(words)
         scores = (1 - gamma) * scores + gamma * np.maximum(similarity, 0.0)
-        return _Candidates(shortlist, pids, np.cumsum([0, *sizes]), scores)
+        offsets = np.concatenate(([0], np.cumsum(self._intent_sizes[shortlist])))
+        return _Candidates(shortlist, pids, offsets, scores)
 
     def _rank(self, candidates: _Candidates, query: str) -> list[RankedIntent]:
         """The best few intents; those that can still win are re-scored with rapidfuzz.
@@ -299,41 +301,26 @@ class IntentMatcher:
         rapidfuzz adds at most (1 - weight) to a score: intents further behind cannot win
         and keep their word score (they only serve as suggestions).
         """
-        bounds = candidates.offsets
+        bounds = candidates.offsets.tolist()
         per_intent = np.maximum.reduceat(candidates.scores, bounds[:-1])
         top = _best(per_intent, self._tuning.rerank_intents)
         if not top:
             return []
         weight = self._tuning.lexical_weight
         reach = per_intent[top[0]] - (1 - weight) / weight
+        combined = weight * candidates.scores
         contenders = [i for i in top if per_intent[i] >= reach]
-        similarity = self._similarities(candidates, contenders, query)
+        rows = np.concatenate([np.arange(bounds[i], bounds[i + 1]) for i in contenders])
+        choices = [self._phrasing_sorted[pid] for pid in candidates.pids[rows].tolist()]
+        similarity = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float64)[0]
+        combined[rows] += (1 - weight) / 100 * similarity
         ranked = []
         for i in top:
-            start, end = int(bounds[i]), int(bounds[i + 1])
-            combined = weight * candidates.scores[start:end]
-            if i in similarity:
-                combined = combined + (1 - weight) * similarity[i]
-            best = int(np.argmax(combined))
+            best = bounds[i] + int(combined[bounds[i] : bounds[i + 1]].argmax())
             intent = self._intents[self._indexed[candidates.intents[i]]]
-            phrasing = self._phrasing_raw[int(candidates.pids[start + best])]
+            phrasing = self._phrasing_raw[int(candidates.pids[best])]
             ranked.append(RankedIntent(intent, round(float(combined[best]) * 100, 1), phrasing))
         return sorted(ranked, key=lambda r: r.score, reverse=True)
-
-    def _similarities(
-        self, candidates: _Candidates, contenders: list[int], query: str
-    ) -> dict[int, np.ndarray]:
-        """rapidfuzz similarity (0..1) of the query to each contender's phrasings, in one call."""
-        bounds = candidates.offsets
-        pids = [int(p) for i in contenders for p in candidates.pids[bounds[i] : bounds[i + 1]]]
-        choices = [self._phrasing_sorted[pid] for pid in pids]
-        flat = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float64)[0] / 100
-        result, offset = {}, 0
-        for i in contenders:
-            size = int(bounds[i + 1] - bounds[i])
-            result[i] = flat[offset : offset + size]
-            offset += size
-        return result
 
     def _sentence_vector(self, words: Sequence[str]) -> np.ndarray:
         """The idf-weighted word-vector mean of `words` (words without a vector are skipped)."""

@@ -26,8 +26,8 @@ ANSWER_THRESHOLD_WITH_RED_FLAG = ANSWER_THRESHOLD + 9
 SUGGEST_THRESHOLD = 25.0  # below this the message is treated as off topic
 MAX_SUGGESTIONS = 3
 FOLLOW_UP_MAX_WORDS = 10
-LONG_MESSAGE_WORDS = 25  # beyond this, the last sentences are also matched on their own
-STORY_TAIL_MARGIN = 5.0  # a story's last sentences are short: they must clear a higher bar
+LONG_MESSAGE_WORDS = 25  # beyond this, the last sentence is also matched on its own
+STORY_TAIL_MARGIN = 5.0  # a story's last sentence is short: it must clear a higher bar
 # Openings that refer back to the last answer ("and stretching?", "what about ice?").
 _FOLLOW_UP_OPENERS = frozenset(
     tuple(opener.split())
@@ -131,7 +131,7 @@ class Engine:
 
     @staticmethod
     def _match_story(prepared: PreparedLibrary, text: NormalisedText) -> MatchResult:
-        """Match a message; a long story is also matched on its last sentences alone.
+        """Match a message; a long story is also matched on its last sentence alone.
 
         Members often tell the story first and ask at the end: the question's words are
         then a small part of the message and would score low against the whole of it.
@@ -139,15 +139,13 @@ class Engine:
         match = prepared.matcher.match(text)
         if len(text.words) <= LONG_MESSAGE_WORDS or len(text.sentence_starts) < 2:
             return match
-        for count in (1, 2):
-            tail = prepared.matcher.match(text.last_sentences(count))
-            if (
-                tail.best is not None
-                and tail.best.score >= ANSWER_THRESHOLD + STORY_TAIL_MARGIN
-                and (match.best is None or tail.best.score > match.best.score)
-            ):
-                match = tail
-        return match
+        if match.best is not None and match.best.score >= ANSWER_THRESHOLD + STORY_TAIL_MARGIN:
+            return match  # the whole story already says clearly what it asks
+        # The last sentence alone did as well on the tuning questions as the last two.
+        tail = prepared.matcher.match(text.last_sentence())
+        clear = tail.best is not None and tail.best.score >= ANSWER_THRESHOLD + STORY_TAIL_MARGIN
+        better = clear and (match.best is None or tail.best.score > match.best.score)
+        return tail if better else match
 
     def reply_for_intent(self, intent_id: str) -> Reply | None:
         """The answer of a known intent (a follow-up button press); None if it no longer exists."""

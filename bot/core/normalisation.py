@@ -97,12 +97,9 @@ class NormalisedText:
     clause_starts: frozenset[int]
     sentence_starts: frozenset[int] = frozenset({0})
 
-    def last_sentences(self, count: int) -> NormalisedText:
-        """The message from the start of its `count`-th last sentence on."""
-        starts = sorted(s for s in self.sentence_starts if s < len(self.words))
-        if len(starts) <= count:
-            return self
-        first = starts[-count]
+    def last_sentence(self) -> NormalisedText:
+        """The message from the start of its last sentence on."""
+        first = max((s for s in self.sentence_starts if s < len(self.words)), default=0)
         return NormalisedText(
             self.words[first:],
             frozenset(c - first for c in self.clause_starts if c >= first),

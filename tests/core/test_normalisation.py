@@ -59,3 +59,11 @@ def test_typo_index_can_require_the_first_letter() -> None:
     index = TypoIndex(["tearing"], min_length=6, keep_first_letter=True)
     assert index.near("wearing") == []
     assert index.near("taering") == ["tearing"]
+
+
+def test_last_sentence_keeps_its_own_clause_marks() -> None:
+    text = normalise("Long story about my marathon. Back hurts, why?")
+    tail = text.last_sentence()
+    assert tail.words == ("back", "hurts", "why")
+    assert tail.clause_starts == {0, 2, 3} and tail.sentence_starts == {0, 3}  # 3: after the "?"
+    assert normalise("just one sentence").last_sentence().words == ("just", "one", "sentence")

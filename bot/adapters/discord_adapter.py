@@ -85,7 +85,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 STOP_TIMEOUT = 5.0  # seconds to let replies in flight finish, then to close the gateway
 _MESSAGE_KINDS = (discord.MessageType.default, discord.MessageType.reply)
-_INFO_COMMANDS: tuple[tuple[str, str, Callable[[Library], InfoText]], ...] = (
+_INFO_COMMANDS: tuple[tuple[str, str, Callable[[Library, str], InfoText]], ...] = (
     ("topics", "What I can answer, with an example question per topic", topics_info),
     ("sources", "The articles my answers quote, and how far each is trusted", sources_info),
     ("urgent", "Warning signs that need a doctor, most serious first", urgent_info),
@@ -297,11 +297,16 @@ class DiscordAdapter:
             await _respond(interaction, reply_embeds(reply, title), reply_view(reply))
 
     def _info_command(
-        self, info: Callable[[Library], InfoText]
+        self, info: Callable[[Library, str], InfoText]
     ) -> Callable[[discord.Interaction], Coroutine[Any, Any, None]]:
         async def show(interaction: discord.Interaction) -> None:
             # Reference text for the member who asked; the channel need not see it.
-            await _respond(interaction, info_embeds(info(self._engine.library)), None, ephemeral=True)
+            await _respond(
+                interaction,
+                info_embeds(info(self._engine.library, self._engine.emergency_number)),
+                None,
+                ephemeral=True,
+            )
 
         return show
 

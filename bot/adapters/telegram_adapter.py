@@ -129,7 +129,7 @@ BOT_COMMANDS = (
     BotCommand("sources", "Where my answers come from and how far each is trusted"),
     BotCommand("urgent", "Warning signs that need a doctor"),
 )
-INFO_COMMANDS: tuple[tuple[str, Callable[[Library], InfoText]], ...] = (
+INFO_COMMANDS: tuple[tuple[str, Callable[[Library, str], InfoText]], ...] = (
     ("start", help_info),
     ("help", help_info),
     ("topics", topics_info),
@@ -288,7 +288,7 @@ class TelegramAdapter:
             question = replied.text or replied.caption or ""
         await self._answer(message, question, addressed=True)
 
-    def _info_command(self, info: Callable[[Library], InfoText]) -> Handler:
+    def _info_command(self, info: Callable[[Library, str], InfoText]) -> Handler:
         """A handler that sends one informational text (/help, /topics...)."""
 
         async def send_info(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -298,7 +298,9 @@ class TelegramAdapter:
             argument = command_argument(message.text or "")
             if argument:  # "/help my legs went numb" still gets the red-flag screen
                 await self._answer(message, argument, addressed=False)
-            await self._send(message, render_info(info(self._engine.library)), None)
+            await self._send(
+                message, render_info(info(self._engine.library, self._engine.emergency_number)), None
+            )
 
         return send_info
 

@@ -114,3 +114,11 @@ def test_short_follow_up_uses_the_last_question() -> None:
     assert reply and reply.answered and reply.topic == "should_i_run"
     alone = engine.handle(IncomingMessage("why?", conversation_id="someone else"))
     assert alone and not alone.answered
+
+
+def test_urgent_command_says_whom_to_call_and_sources_are_ordered_by_trust() -> None:
+    from bot.core.commands import sources_info, urgent_info
+
+    library = shipped_library()
+    assert "call 112" in urgent_info(library, "112").plain()
+    assert sources_info(library, "999").lines[0].endswith("trust: clinical")

@@ -55,6 +55,7 @@ from bot.core.content import load_library  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
 from bot.core.types import IncomingMessage  # noqa: E402
 from bot.health import probe  # noqa: E402
+from bot.settings import ENVIRONMENT_PREFIXES  # noqa: E402
 from tests.telegram_standin import TOKEN, Sent, TelegramStandIn, group_chat, member, private_chat  # noqa: E402
 
 QUESTIONS = (
@@ -226,18 +227,8 @@ def free_port() -> int:
 def bot_environment(
     api: TelegramStandIn, database_url: str, webhook_port: int, health_port: int
 ) -> dict[str, str]:
-    ours = (
-        "TELEGRAM_",
-        "DISCORD_",
-        "DATABASE_URL",
-        "HEALTH_",
-        "LOG_",
-        "PLATFORMS",
-        "DATA_DIR",
-        "CONTENT_DIR",
-    )
     return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(ours)},
+        **{k: v for k, v in os.environ.items() if not k.startswith(ENVIRONMENT_PREFIXES)},
         "PLATFORMS": "telegram",
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_BASE_URL": api.base_url,

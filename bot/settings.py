@@ -26,6 +26,18 @@ DATABASE_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "pos
 MIN_SALT_LENGTH = 16
 PLATFORMS = ("telegram", "discord")
 LOG_FORMATS = ("auto", "json", "text")
+# Every variable the bot reads starts with one of these: tools that start the bot in a
+# clean environment drop them all.
+ENVIRONMENT_PREFIXES = (
+    "TELEGRAM_",
+    "DISCORD_",
+    "DATABASE_URL",
+    "HEALTH_",
+    "LOG_",
+    "PLATFORMS",
+    "DATA_DIR",
+    "CONTENT_DIR",
+)
 _PLACEHOLDER_MARKERS = ("your-", "changeme", "xxx", "<")
 _ADMIN_ID = re.compile(r"(?P<platform>[a-z]+):(?P<user_id>\d+)")
 # Loose on purpose (the stand-ins' tokens pass): it catches a pasted space, quotes or a

@@ -24,7 +24,7 @@ from bot.admin import AdminDesk
 from bot.core.content import Library, load_library
 from bot.core.engine import Engine
 from bot.core.feedback import InMemoryFeedback
-from bot.core.types import IncomingMessage, Reply, SafetyNotice, Snippet, Source, Suggestion, Urgency
+from bot.core.types import Reply, SafetyNotice, Snippet, Source, Suggestion, Urgency
 from bot.privacy import hash_user_id
 from bot.settings import Settings
 from tests.admin_desk import (
@@ -51,6 +51,7 @@ from tests.discord_standin import (
     Sent,
     user_payload,
 )
+from tests.recording_engine import RecordingEngine
 
 with warnings.catch_warnings():
     # discord.py 2.7 imports the standard library's audioop for voice, which Python 3.11
@@ -404,18 +405,6 @@ async def test_admin_commands_without_a_desk_are_not_available(start_bot: StartB
 
 
 # Conversations
-
-
-class RecordingEngine(Engine):
-    """The real engine, keeping every message it was handed."""
-
-    def __init__(self, library: Library) -> None:
-        super().__init__(library)
-        self.seen: list[IncomingMessage] = []
-
-    def handle(self, message: IncomingMessage) -> Reply | None:
-        self.seen.append(message)
-        return super().handle(message)
 
 
 async def test_two_members_in_a_channel_keep_their_own_follow_ups(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.doctor import mask, run_doctor
+from tests.postgres import postgres_reachable
 
 ROOT = Path(__file__).parent.parent
 CONTENT = ROOT / "content"
@@ -92,15 +92,7 @@ def test_an_unwritable_data_dir_is_reported(tmp_path: Path) -> None:
     assert status == 1 and any(line.startswith("✗ database: cannot create") for line in lines)
 
 
-def _postgres_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _postgres_reachable(), reason="PostgreSQL is not reachable on 127.0.0.1:5432")
+@pytest.mark.skipif(not postgres_reachable(), reason="PostgreSQL is not reachable on 127.0.0.1:5432")
 def test_a_reachable_postgresql_passes() -> None:
     status, lines = doctor({"DATABASE_URL": PG_URL, "CONTENT_DIR": str(CONTENT)})
     assert status == 0 and any(line.startswith("✓ database: postgresql://") for line in lines)

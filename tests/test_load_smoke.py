@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.postgres import postgres_reachable
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _postgres_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _postgres_reachable(), reason="PostgreSQL is not reachable on 127.0.0.1:5432")
+@pytest.mark.skipif(not postgres_reachable(), reason="PostgreSQL is not reachable on 127.0.0.1:5432")
 def test_two_processes_answer_every_update_exactly_once() -> None:
     command = [sys.executable, "bench/load_test.py", "--processes", "2", "--updates", "80", "--window", "8"]
     command += ["--duplicate-every", "4", "--timeout", "60"]

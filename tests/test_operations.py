@@ -23,6 +23,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.health import probe
+from bot.settings import ENVIRONMENT_PREFIXES
 from bot.store import Store, utc_now
 from tests.deploy_files import read_dockerfile
 from tests.telegram_standin import TOKEN, TelegramStandIn, member, private_chat
@@ -41,17 +42,7 @@ def free_port() -> int:
 
 def clean_environment() -> dict[str, str]:
     """The test's environment without any of the bot's own settings."""
-    ours = (
-        "TELEGRAM_",
-        "DISCORD_",
-        "DATABASE_URL",
-        "HEALTH_",
-        "LOG_",
-        "PLATFORMS",
-        "DATA_DIR",
-        "CONTENT_DIR",
-    )
-    return {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    return {k: v for k, v in os.environ.items() if not k.startswith(ENVIRONMENT_PREFIXES)}
 
 
 async def wait_ready(port: int, process: asyncio.subprocess.Process) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -25,18 +24,11 @@ from bot.core.types import IncomingMessage, Reply, SafetyNotice, Urgency
 from bot.privacy import hash_user_id
 from bot.settings import Settings
 from bot.store import MIGRATIONS, Store, StoreError, async_database_url
+from tests.postgres import postgres_reachable
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 SALT = "a-test-salt-of-enough-length"
 START = datetime(2026, 3, 1, 12, 0, 0)
-
-
-def _postgres_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1.0):
-            return True
-    except OSError:
-        return False
 
 
 @dataclass
@@ -60,7 +52,7 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     if request.param == "sqlite":
         yield Backend(f"sqlite+aiosqlite:///{tmp_path / 'new-folder' / 'bot.sqlite3'}", None)
         return
-    if not _postgres_reachable():
+    if not postgres_reachable():
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (start it to run these tests)")
     schema = f"test_store_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(PG_URL)

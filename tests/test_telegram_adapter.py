@@ -51,6 +51,7 @@ from tests.admin_desk import (
     AdminParts,
     running_desk,
 )
+from tests.recording_engine import RecordingEngine
 from tests.telegram_standin import (
     BOT_ID,
     BOT_USERNAME,
@@ -441,18 +442,6 @@ async def test_admin_commands_without_a_desk_are_not_available(
 
 
 # -- conversations -------------------------------------------------------------------------
-
-
-class RecordingEngine(Engine):
-    """The real engine, keeping every message it was handed."""
-
-    def __init__(self, library: Library) -> None:
-        super().__init__(library)
-        self.seen: list[IncomingMessage] = []
-
-    def handle(self, message: IncomingMessage) -> Reply | None:
-        self.seen.append(message)
-        return super().handle(message)
 
 
 async def test_two_members_in_a_group_keep_their_own_follow_ups(

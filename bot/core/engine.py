@@ -27,7 +27,7 @@ SUGGEST_THRESHOLD = 25.0  # below this the message is treated as off topic
 MAX_SUGGESTIONS = 3
 FOLLOW_UP_MAX_WORDS = 10
 LONG_MESSAGE_WORDS = 25  # beyond this, the last sentence is also matched on its own
-STORY_TAIL_MARGIN = 5.0  # a story's last sentence is short: it must clear a higher bar
+STORY_TAIL_MARGIN = 8.0  # a story's question is a small part of it: it must clear a higher bar
 # Openings that refer back to the last answer ("and stretching?", "what about ice?").
 _FOLLOW_UP_OPENERS = frozenset(
     tuple(opener.split())
@@ -131,21 +131,27 @@ class Engine:
 
     @staticmethod
     def _match_story(prepared: PreparedLibrary, text: NormalisedText) -> MatchResult:
-        """Match a message; a long story is also matched on its last sentence alone.
+        """Match a message; a long story is also matched where its question is.
 
-        Members often tell the story first and ask at the end: the question's words are
-        then a small part of the message and would score low against the whole of it.
+        Members often tell the story first and ask at the end or in the middle: the
+        question's words are then a small part of the message and would score low
+        against the whole of it.
         """
         match = prepared.matcher.match(text)
         if len(text.words) <= LONG_MESSAGE_WORDS or len(text.sentence_starts) < 2:
             return match
         if match.best is not None and match.best.score >= ANSWER_THRESHOLD + STORY_TAIL_MARGIN:
             return match  # the whole story already says clearly what it asks
-        # The last sentence alone did as well on the tuning questions as the last two.
-        tail = prepared.matcher.match(text.last_sentence())
-        clear = tail.best is not None and tail.best.score >= ANSWER_THRESHOLD + STORY_TAIL_MARGIN
-        better = clear and (match.best is None or tail.best.score > match.best.score)
-        return tail if better else match
+        best = match
+        # The question itself often leaves out what hurts ("why would that happen?"): the
+        # story around it said it, so the focus need not name the back or pain again.
+        story_has_subject = match.best is not None
+        for focus in text.question_focus():
+            part = prepared.matcher.match(focus, require_subject=not story_has_subject)
+            clear = part.best is not None and part.best.score >= ANSWER_THRESHOLD + STORY_TAIL_MARGIN
+            if clear and (best.best is None or part.best.score > best.best.score):
+                best = part
+        return best
 
     def reply_for_intent(self, intent_id: str) -> Reply | None:
         """The answer of a known intent (a follow-up button press); None if it no longer exists."""

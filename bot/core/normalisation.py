@@ -96,15 +96,42 @@ class NormalisedText:
     words: tuple[str, ...]
     clause_starts: frozenset[int]
     sentence_starts: frozenset[int] = frozenset({0})
+    question_ends: frozenset[int] = frozenset()  # where a sentence ending in "?" ends
+
+    def sentences(self) -> list[tuple[int, int]]:
+        """(start, end) word positions of each non-empty sentence, in order."""
+        starts = sorted(s for s in self.sentence_starts if s < len(self.words))
+        ends = [*starts[1:], len(self.words)] if starts else []
+        return list(zip(starts, ends, strict=True))
+
+    def part(self, start: int, end: int) -> NormalisedText:
+        """The words from `start` up to `end`, with their clause and sentence marks."""
+        return NormalisedText(
+            self.words[start:end],
+            frozenset(c - start for c in self.clause_starts if start <= c < end),
+            frozenset(s - start for s in self.sentence_starts if start <= s < end) | {0},
+            frozenset(q - start for q in self.question_ends if start < q <= end),
+        )
 
     def last_sentence(self) -> NormalisedText:
         """The message from the start of its last sentence on."""
-        first = max((s for s in self.sentence_starts if s < len(self.words)), default=0)
-        return NormalisedText(
-            self.words[first:],
-            frozenset(c - first for c in self.clause_starts if c >= first),
-            frozenset(s - first for s in self.sentence_starts if s >= first),
-        )
+        sentences = self.sentences()
+        return self.part(sentences[-1][0], len(self.words)) if sentences else self
+
+    def question_focus(self) -> list[NormalisedText]:
+        """Where a story's question most likely is: its last question (the sentence that
+        ends in "?", alone and with the sentence before it, which usually says what
+        hurts), or without a question mark its last sentence."""
+        sentences = self.sentences()
+        asked = [i for i, (_, end) in enumerate(sentences) if end in self.question_ends]
+        if not asked:
+            return [self.last_sentence()] if sentences else []
+        last = asked[-1]
+        start, end = sentences[last]
+        focus = [self.part(start, end)]
+        if last > 0:
+            focus.append(self.part(sentences[last - 1][0], end))
+        return focus
 
     @property
     def text(self) -> str:
@@ -124,16 +151,21 @@ def normalise(raw: str) -> NormalisedText:
     words: list[str] = []
     clause_starts: set[int] = {0}
     sentence_starts: set[int] = {0}
+    question_ends: set[int] = set()
     for token in _TOKEN.findall(text):
         if token in _CLAUSE_BREAK:
             clause_starts.add(len(words))
             if token in _SENTENCE_BREAK:
                 sentence_starts.add(len(words))
+            if token == "?":
+                question_ends.add(len(words))
             continue
         if token in _CLAUSE_WORDS:
             clause_starts.add(len(words))
         words.extend(_EXPANSIONS.get(token, token).split())
-    return NormalisedText(tuple(words), frozenset(clause_starts), frozenset(sentence_starts))
+    return NormalisedText(
+        tuple(words), frozenset(clause_starts), frozenset(sentence_starts), frozenset(question_ends)
+    )
 
 
 class TypoIndex:

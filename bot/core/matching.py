@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate, pairwise
 
 import numpy as np
 import snowballstemmer
@@ -34,7 +35,7 @@ from bot.core.word_vectors import shipped_word_vectors
 # they separate causes from prevention from should-I-run; IDF keeps them light.
 STOPWORDS = frozenset({"a", "an", "the", "i", "me", "my", "to", "of", "and", "it", "is", "am", "so", "just"})
 MIN_CORRECTION_LENGTH = 4  # shorter known words are never typo targets
-SHORTLIST_INTENTS = 12  # intents compared by meaning; the rest cannot win anyway
+SHORTLIST_INTENTS = 6  # intents compared by meaning (on the tuning questions the winner was in the top 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,30 +78,33 @@ class MatchResult:
 
 @dataclass(frozen=True, slots=True)
 class _Overlap:
-    """Word overlap for one message: phrasings sharing a word (`hit`), their scores, and
-    each indexed intent's coverage of the message."""
+    """Word overlap for one message: every phrasing's score (zero when no word is shared)
+    and each indexed intent's coverage of the message."""
 
-    hit: np.ndarray
     scores: np.ndarray
     coverage: np.ndarray
 
 
 @dataclass(slots=True)
 class _Candidates:
-    """The shortlisted intents' phrasings, intent by intent, with their scores."""
+    """The shortlisted intents' phrasings, intent by intent, with their scores.
+
+    Plain lists: a few dozen numbers, for which Python is quicker than numpy's per-call cost.
+    """
 
     intents: list[int]  # indexed-intent positions
-    pids: np.ndarray
-    offsets: np.ndarray  # where each intent's phrasings start in `pids` (one more at the end)
-    scores: np.ndarray
+    pids: list[int]
+    offsets: list[int]  # where each intent's phrasings start in `pids` (one more at the end)
+    scores: list[float]
 
 
 def _best(scores: np.ndarray, count: int) -> list[int]:
     """Positions of the `count` highest scores above zero, best first (a partial sort)."""
     partial = count < len(scores)
-    candidates = (-scores).argpartition(count)[:count] if partial else np.arange(len(scores))
-    ordered = candidates[(-scores[candidates]).argsort(kind="stable")]
-    return ordered[scores[ordered] > 0].tolist()
+    candidates = scores.argpartition(len(scores) - count)[-count:] if partial else np.arange(len(scores))
+    values = scores[candidates].tolist()
+    ordered = sorted(zip(values, candidates.tolist(), strict=True), key=lambda pair: (-pair[0], pair[1]))
+    return [position for value, position in ordered if value > 0]
 
 
 class IntentMatcher:
@@ -132,14 +136,14 @@ class IntentMatcher:
         self._indexed = sorted(set(owners))
         self._starts = np.searchsorted(owners, self._indexed)
         self._ends = [*self._starts[1:].tolist(), len(owners)]
-        self._is_smalltalk = np.array(
-            [self._intents[i].topic == "smalltalk" for i in self._indexed], dtype=bool
-        )
+        smalltalk = [self._intents[i].topic == "smalltalk" for i in self._indexed]
+        self._smalltalk_positions = np.flatnonzero(smalltalk)
+        self._advice_positions = np.flatnonzero(np.logical_not(smalltalk))
         self._build_vocabulary(texts)
         self._build_index(texts)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
         self._vectors = shipped_word_vectors()
-        self._vector_row = lru_cache(maxsize=65536)(self._vectors.row)
+        self._vector_entry = lru_cache(maxsize=65536)(self._vector_entry_uncached)
         self._phrasing_vectors = np.array(
             [self._sentence_vector(words) for words in texts], dtype=np.float32
         ).reshape(len(texts), self._vectors.dimensions)
@@ -162,15 +166,15 @@ class IntentMatcher:
         if require_subject and not stems & self._subject:
             # Neither the back nor pain is mentioned ("tips for running in the heat?"):
             # it can be small talk, never a back-pain answer.
-            upper[~self._is_smalltalk] = 0.0
+            upper[self._advice_positions] = 0.0
         if len(words) > self._tuning.smalltalk_max_words:
-            upper[self._is_smalltalk] = 0.0  # a longer message is a question, never "hi"
+            upper[self._smalltalk_positions] = 0.0  # a longer message is a question, never "hi"
         shortlist = _best(upper, SHORTLIST_INTENTS)
         if not shortlist:
             return MatchResult(())
-        candidates = self._candidates(shortlist, overlap, words)
         # A vague message ("is it the running or what") cannot be confidently anything.
-        candidates.scores *= min(1.0, sum(self._idf[s] for s in known) / self._tuning.full_information)
+        confidence = min(1.0, sum(self._idf[s] for s in known) / self._tuning.full_information)
+        candidates = self._candidates(shortlist, overlap, words, confidence)
         return MatchResult(tuple(self._rank(candidates, " ".join(sorted(words)))))
 
     # --- load time ---------------------------------------------------------------------
@@ -198,33 +202,30 @@ class IntentMatcher:
         n = len(texts)
         self._idf = {s: math.log(1 + n / count) for s, count in df.items()}
         self._unknown_idf = math.log(1 + n) * self._tuning.unknown_word_weight
+        self._phrasing_k = np.searchsorted(self._starts, np.arange(n), side="right") - 1
+        # One posting list per stem over phrasings (0..n-1) and then intents (n + k), so a
+        # message's overlap with both is a single weighted count.
         postings: dict[str, list[int]] = {}
         for pid, stems in enumerate(stems_per_phrasing):
             for s in stems:
                 postings.setdefault(s, []).append(pid)
+        for ids in postings.values():
+            ids.extend(n + k for k in sorted({int(self._phrasing_k[pid]) for pid in ids}))
         self._postings = {s: np.array(ids, dtype=np.int32) for s, ids in postings.items()}
         self._posting_weights = {s: np.full(len(ids), self._idf[s]) for s, ids in postings.items()}
-        self._phrasing_k = np.searchsorted(self._starts, np.arange(n), side="right") - 1
-        intent_postings: dict[str, set[int]] = {}
-        for pid, stems in enumerate(stems_per_phrasing):
-            for s in stems:
-                intent_postings.setdefault(s, set()).add(int(self._phrasing_k[pid]))
-        self._intent_postings = {s: np.array(sorted(ks), dtype=np.int32) for s, ks in intent_postings.items()}
-        self._intent_posting_weights = {
-            s: np.full(len(ks), self._idf[s]) for s, ks in intent_postings.items()
-        }
-        self._intent_sizes = np.array(
-            [end - start for start, end in zip(self._starts, self._ends, strict=True)]
-        )
-        self._intent_pids = [
-            np.arange(start, end) for start, end in zip(self._starts, self._ends, strict=True)
-        ]
-        self._phrasing_total = np.array([sum(self._idf[s] for s in stems) for stems in stems_per_phrasing])
+        self._intent_pids = [np.arange(a, b) for a, b in zip(self._starts, self._ends, strict=True)]
+        phrasing_total = np.array([sum(self._idf[s] for s in stems) for stems in stems_per_phrasing])
+        # score = (shared / phrasing total) ** e * (shared / message total) ** (1 - e); the
+        # phrasing's part of the divisor is fixed, so it is raised to its power once, here.
+        self._phrasing_divisor = phrasing_total**self._tuning.phrasing_coverage_exponent
+        self._phrasing_count = n
 
     # --- per message -------------------------------------------------------------------
 
     def _canonical(self, words: Sequence[str]) -> tuple[str, ...]:
         """Stopwords dropped and slang replaced by the library's words (longest phrase first)."""
+        if self._synonym_starts.isdisjoint(words):  # the usual case: nothing to replace
+            return tuple(w for w in words if w not in STOPWORDS)
         out: list[str] = []
         i = 0
         while i < len(words):
@@ -255,45 +256,39 @@ class IntentMatcher:
         return near[0] if near else word
 
     def _overlap(self, known: list[str], stems: set[str]) -> _Overlap:
-        """Weighted word overlap with every phrasing that shares a word, and intent coverage."""
+        """Weighted word overlap with every phrasing, and every intent's coverage of the message."""
         message_total = sum(self._idf.get(s, self._unknown_idf) for s in stems)
+        n = self._phrasing_count
         ids = np.concatenate([self._postings[s] for s in known])
         weights = np.concatenate([self._posting_weights[s] for s in known])
-        shared = np.bincount(ids, weights=weights, minlength=len(self._phrasing_total))
-        hit = np.flatnonzero(shared)  # usually a small share of all phrasings: work on those only
+        shared = np.bincount(ids, weights=weights, minlength=n + len(self._indexed))
         exponent = self._tuning.phrasing_coverage_exponent
-        scores = (shared[hit] / self._phrasing_total[hit]) ** exponent * (shared[hit] / message_total) ** (
-            1 - exponent
-        )
-        intent_ids = np.concatenate([self._intent_postings[s] for s in known])
-        intent_weights = np.concatenate([self._intent_posting_weights[s] for s in known])
-        coverage = (
-            np.bincount(intent_ids, weights=intent_weights, minlength=len(self._indexed)) / message_total
-        )
-        return _Overlap(hit, scores, coverage)
+        scores = shared[:n] / self._phrasing_divisor * (1 / message_total) ** (1 - exponent)
+        return _Overlap(scores, shared[n:] / message_total)
 
     def _intent_upper_bounds(self, overlap: _Overlap) -> np.ndarray:
         """Per intent, its best phrasing's word score: overlap and coverage, before meaning."""
-        best_overlap = np.zeros(len(self._indexed))
-        if len(overlap.hit):
-            owners = self._phrasing_k[overlap.hit]  # sorted: phrasings are stored intent by intent
-            segments = np.flatnonzero(np.concatenate(([True], owners[1:] != owners[:-1])))
-            best_overlap[owners[segments]] = np.maximum.reduceat(overlap.scores, segments)
+        # Phrasings are stored intent by intent: one reduceat gives each intent's best.
+        best_overlap = np.maximum.reduceat(overlap.scores, self._starts)
         beta = self._tuning.intent_coverage_weight
         return (1 - beta) * best_overlap + beta * overlap.coverage
 
-    def _candidates(self, shortlist: list[int], overlap: _Overlap, words: Sequence[str]) -> _Candidates:
-        """The shortlisted intents' phrasings with their full scores, meaning blended in."""
-        pids = np.concatenate([self._intent_pids[k] for k in shortlist])
-        dense = np.zeros(len(self._phrasing_total))
-        dense[overlap.hit] = overlap.scores
-        word_overlap = dense[pids]
+    def _candidates(
+        self, shortlist: list[int], overlap: _Overlap, words: Sequence[str], confidence: float
+    ) -> _Candidates:
+        """The shortlisted intents' phrasings with their full scores, meaning blended in,
+        scaled by how much the message says (`confidence`)."""
+        pid_array = np.concatenate([self._intent_pids[k] for k in shortlist])
+        pids = pid_array.tolist()
+        offsets = [0, *accumulate(len(self._intent_pids[k]) for k in shortlist)]
         beta, gamma = self._tuning.intent_coverage_weight, self._tuning.semantic_weight
-        scores = (1 - beta) * word_overlap + beta * overlap.coverage[self._phrasing_k[pids]]
-        similarity = self._phrasing_vectors[pids] @ self._sentence_vector(words)
-        scores = (1 - gamma) * scores + gamma * np.maximum(similarity, 0.0)
-        offsets = np.concatenate(([0], np.cumsum(self._intent_sizes[shortlist])))
-        return _Candidates(shortlist, pids, offsets, scores)
+        similarity = self._phrasing_vectors[pid_array] @ self._sentence_vector(words)
+        scores = confidence * (
+            (1 - gamma) * (1 - beta) * overlap.scores[pid_array]
+            + (1 - gamma) * beta * overlap.coverage[self._phrasing_k[pid_array]]
+            + gamma * np.maximum(similarity, 0.0)
+        )
+        return _Candidates(shortlist, pids, offsets, scores.tolist())
 
     def _rank(self, candidates: _Candidates, query: str) -> list[RankedIntent]:
         """The best few intents; those that can still win are re-scored with rapidfuzz.
@@ -301,33 +296,34 @@ class IntentMatcher:
         rapidfuzz adds at most (1 - weight) to a score: intents further behind cannot win
         and keep their word score (they only serve as suggestions).
         """
-        bounds = candidates.offsets.tolist()
-        per_intent = np.maximum.reduceat(candidates.scores, bounds[:-1])
-        top = _best(per_intent, self._tuning.rerank_intents)
+        bounds, scores = candidates.offsets, candidates.scores
+        per_intent = [max(scores[start:end]) for start, end in pairwise(bounds)]
+        order = sorted(range(len(per_intent)), key=per_intent.__getitem__, reverse=True)
+        top = [i for i in order[: self._tuning.rerank_intents] if per_intent[i] > 0]
         if not top:
             return []
         weight = self._tuning.lexical_weight
         reach = per_intent[top[0]] - (1 - weight) / weight
-        combined = weight * candidates.scores
-        contenders = [i for i in top if per_intent[i] >= reach]
-        rows = np.concatenate([np.arange(bounds[i], bounds[i + 1]) for i in contenders])
-        choices = [self._phrasing_sorted[pid] for pid in candidates.pids[rows].tolist()]
-        similarity = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float64)[0]
-        combined[rows] += (1 - weight) / 100 * similarity
+        combined = {row: weight * scores[row] for i in top for row in range(bounds[i], bounds[i + 1])}
+        rows = [row for i in top if per_intent[i] >= reach for row in range(bounds[i], bounds[i + 1])]
+        choices = [self._phrasing_sorted[candidates.pids[row]] for row in rows]
+        similarity = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float64)[0].tolist()
+        for row, value in zip(rows, similarity, strict=True):
+            combined[row] += (1 - weight) / 100 * value
         ranked = []
         for i in top:
-            best = bounds[i] + int(combined[bounds[i] : bounds[i + 1]].argmax())
+            best = max(range(bounds[i], bounds[i + 1]), key=combined.__getitem__)
             intent = self._intents[self._indexed[candidates.intents[i]]]
-            phrasing = self._phrasing_raw[int(candidates.pids[best])]
-            ranked.append(RankedIntent(intent, round(float(combined[best]) * 100, 1), phrasing))
+            phrasing = self._phrasing_raw[candidates.pids[best]]
+            ranked.append(RankedIntent(intent, round(combined[best] * 100, 1), phrasing))
         return sorted(ranked, key=lambda r: r.score, reverse=True)
 
     def _sentence_vector(self, words: Sequence[str]) -> np.ndarray:
         """The idf-weighted word-vector mean of `words` (words without a vector are skipped)."""
-        rows, weights = [], []
-        for word in words:
-            row = self._vector_row(word)
-            if row is not None:
-                rows.append(row)
-                weights.append(self._idf.get(self._stem(word), self._unknown_idf))
-        return self._vectors.sentence(rows, weights)
+        entries = [e for e in map(self._vector_entry, words) if e is not None]
+        return self._vectors.sentence([row for row, _ in entries], [weight for _, weight in entries])
+
+    def _vector_entry_uncached(self, word: str) -> tuple[int, float] | None:
+        """A word's row in the vector table and its weight, or None if it has no vector."""
+        row = self._vectors.row(word)
+        return None if row is None else (row, self._idf.get(self._stem(word), self._unknown_idf))

@@ -1,7 +1,7 @@
 """Answer quality on the labelled questions, held at floors set from measured figures.
 
 The floors sit a little under what the shipped library measured when they were set
-(held-out part: 81.6% topic accuracy on answered questions, 75.3% handled right overall,
+(held-out part: 82.4% topic accuracy on answered questions, 79.5% handled right overall,
 12.1% wrong answers, 100% red-flag recall, no false alarms; follow-ups 73% handled
 right), so a change that makes answers worse fails here. No timing is asserted.
 """
@@ -48,14 +48,14 @@ def test_labelled_set_is_big_and_varied() -> None:
 
 def test_held_out_quality_floors(engine: Engine) -> None:
     report = measure(engine, "heldout")
-    assert report.accuracy >= 0.79
-    assert report.topic_accuracy >= 0.72
-    assert report.wrong_rate <= 0.14
+    assert report.accuracy >= 0.80
+    assert report.topic_accuracy >= 0.77
+    assert report.wrong_rate <= 0.135
 
 
 def test_held_out_follow_ups_use_the_conversation(engine: Engine) -> None:
     report = measure(engine, "heldout", follow_ups=True)
-    assert report.topic_accuracy >= 0.6
+    assert report.topic_accuracy >= 0.66
 
 
 @pytest.mark.parametrize("split", ["tune", "heldout"])

@@ -19,10 +19,10 @@ from bot.core.replies import safety_notice, suggestions_for
 from bot.core.safety import RedFlagScreener
 from bot.core.types import IncomingMessage, MatchExplanation, Reply, SafetyNotice, Urgency
 
-ANSWER_THRESHOLD = 49.0  # a match below this is never given as an answer
+ANSWER_THRESHOLD = 46.0  # a match below this is never given as an answer (chosen as in bench/quality.py)
 # With an emergency or urgent sign, the sign's own words dominate the match; only a clear
 # question alongside it gets an answer under the safety message.
-ANSWER_THRESHOLD_WITH_RED_FLAG = ANSWER_THRESHOLD + 9
+RED_FLAG_MARGIN = 9.0
 SUGGEST_THRESHOLD = 25.0  # below this the message is treated as off topic
 MAX_SUGGESTIONS = 3
 FOLLOW_UP_MAX_WORDS = 10
@@ -54,9 +54,16 @@ class Engine:
     """Answers messages from the current library; `replace_library` swaps it atomically."""
 
     def __init__(
-        self, library: Library, emergency_number: str = "999", recorder: MessageRecorder | None = None
+        self,
+        library: Library,
+        emergency_number: str = "999",
+        recorder: MessageRecorder | None = None,
+        answer_threshold: float = ANSWER_THRESHOLD,
     ) -> None:
+        """`answer_threshold` other than the default only serves measurements (bench/quality.py
+        compares systems at the same share of questions answered)."""
         self._prepared = PreparedLibrary.build(library)
+        self._threshold = answer_threshold
         self.emergency_number = emergency_number
         self._recorder = recorder or NoRecording()
         self._memory = ConversationMemory()
@@ -118,19 +125,18 @@ class Engine:
             and context
             and not reporting_red_flag
             and not match.off_topic
-            and (leans_back or not _confident(match, safety))
+            and (leans_back or not self._confident(match, safety))
         ):
             combined = NormalisedText((*context, *text.words), text.clause_starts)
             in_context = prepared.matcher.match(combined)
-            if _confident(in_context, safety):
+            if self._confident(in_context, safety):
                 self._memory.remember(conversation_id, combined.words)
                 return in_context
-        if _confident(match, safety):
+        if self._confident(match, safety):
             self._memory.remember(conversation_id, text.words)
         return match
 
-    @staticmethod
-    def _match_story(prepared: PreparedLibrary, text: NormalisedText) -> MatchResult:
+    def _match_story(self, prepared: PreparedLibrary, text: NormalisedText) -> MatchResult:
         """Match a message; a long story is also matched where its question is.
 
         Members often tell the story first and ask at the end or in the middle: the
@@ -140,7 +146,8 @@ class Engine:
         match = prepared.matcher.match(text)
         if len(text.words) <= LONG_MESSAGE_WORDS or len(text.sentence_starts) < 2:
             return match
-        if match.best is not None and match.best.score >= ANSWER_THRESHOLD + STORY_TAIL_MARGIN:
+        bar = self._threshold + STORY_TAIL_MARGIN
+        if match.best is not None and match.best.score >= bar:
             return match  # the whole story already says clearly what it asks
         best = match
         # The question itself often leaves out what hurts ("why would that happen?"): the
@@ -148,7 +155,7 @@ class Engine:
         story_has_subject = match.best is not None
         for focus in text.question_focus():
             part = prepared.matcher.match(focus, require_subject=not story_has_subject)
-            clear = part.best is not None and part.best.score >= ANSWER_THRESHOLD + STORY_TAIL_MARGIN
+            clear = part.best is not None and part.best.score >= bar
             if clear and (best.best is None or part.best.score > best.best.score):
                 best = part
         return best
@@ -172,7 +179,7 @@ class Engine:
             runner_up_score=match.ranked[1].score if len(match.ranked) > 1 else 0.0,
         )
         score = best.score if best else 0.0
-        if best is not None and _confident(match, safety):
+        if best is not None and self._confident(match, safety):
             return self._answer(prepared, best.intent, score, safety, leg_check, explanation)
         if safety is not None and safety.level is not None:
             # A bare red-flag report: the safety message is the whole answer.
@@ -189,6 +196,11 @@ class Engine:
             closing_check=leg_check,
             explanation=explanation,
         )
+
+    def _confident(self, match: MatchResult, safety: SafetyNotice | None) -> bool:
+        """Whether the best match is sure enough to be given as an answer."""
+        threshold = self._threshold + (RED_FLAG_MARGIN if safety and safety.is_urgent else 0.0)
+        return match.best is not None and match.best.score >= threshold
 
     @staticmethod
     def _answer(
@@ -215,10 +227,6 @@ class Engine:
         )
 
 
-def _confident(match: MatchResult, safety: SafetyNotice | None) -> bool:
-    """Whether the best match is sure enough to be given as an answer."""
-    threshold = ANSWER_THRESHOLD_WITH_RED_FLAG if safety and safety.is_urgent else ANSWER_THRESHOLD
-    return match.best is not None and match.best.score >= threshold
 
 
 def _safety_only(safety: SafetyNotice) -> Reply:

@@ -50,7 +50,7 @@ class MatcherTuning:
     phrasing_coverage_exponent: float = 0.6  # 1: only "the message says all the phrasing says"
     lexical_weight: float = 0.9  # share of the score from word overlap; the rest from rapidfuzz
     unknown_word_weight: float = 0.35  # an unknown word's weight, relative to the rarest known
-    rerank_intents: int = 6
+    rerank_intents: int = 4  # the best and up to three suggestions
     smalltalk_max_words: int = 6  # longer messages are questions, never "hi" or "thanks"
     intent_coverage_weight: float = 0.45  # share from the message's coverage by all the intent's words
     semantic_weight: float = 0.2  # share from word-vector similarity (meaning, not spelling)

@@ -23,6 +23,7 @@ _NOISE = re.compile(
 _APOSTROPHES = "'\u2019\u2018`\u00b4"
 # "back's" -> "back", "can't" -> "cant"
 _APOSTROPHE = re.compile(r"(\w)(?:['\u2019]s\b|['\u2019\u2018`\u00b4](?=\w))")
+_DIGIT = re.compile(r"\d")
 _UNIT = re.compile(r"(\d)(?=(?:kg|kgs|kilos|lbs|lb|st|stone|km|mi|k|am|pm)\b)")  # "6kg" -> "6 kg"
 _REPEATS = re.compile(r"(\w)\1{2,}")  # "sooooo" -> "soo"
 _TOKEN = re.compile(r"[^\W_]+|[.!?;,\n]")
@@ -90,6 +91,7 @@ _EXPANSIONS: dict[str, str] = {
     "bk": "back",
     "lwr": "lower",
 }
+_EXPANDED = {short: tuple(long.split()) for short, long in _EXPANSIONS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +150,8 @@ def normalise(raw: str) -> NormalisedText:
         text = _NOISE.sub(" ", text)  # most messages have none of these: skip the scan
     if any(mark in text for mark in _APOSTROPHES):
         text = _APOSTROPHE.sub(r"\1", text)
-    text = _UNIT.sub(r"\1 ", text)
+    if _DIGIT.search(text):
+        text = _UNIT.sub(r"\1 ", text)
     text = _REPEATS.sub(r"\1\1", text)
     words: list[str] = []
     clause_starts: set[int] = {0}
@@ -164,7 +167,11 @@ def normalise(raw: str) -> NormalisedText:
             continue
         if token in _CLAUSE_WORDS:
             clause_starts.add(len(words))
-        words.extend(_EXPANSIONS.get(token, token).split())
+        expansion = _EXPANDED.get(token)
+        if expansion is None:
+            words.append(token)
+        else:
+            words.extend(expansion)
     return NormalisedText(
         tuple(words), frozenset(clause_starts), frozenset(sentence_starts), frozenset(question_ends)
     )

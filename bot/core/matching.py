@@ -293,8 +293,8 @@ class IntentMatcher:
     def _rank(self, candidates: _Candidates, query: str) -> list[RankedIntent]:
         """The best few intents; those that can still win are re-scored with rapidfuzz.
 
-        rapidfuzz adds at most (1 - weight) to a score: intents further behind cannot win
-        and keep their word score (they only serve as suggestions).
+        rapidfuzz adds at most (1 - weight) to a score: phrasings further behind cannot win
+        and keep their word score (their intents only serve as suggestions).
         """
         bounds, scores = candidates.offsets, candidates.scores
         per_intent = [max(scores[start:end]) for start, end in pairwise(bounds)]
@@ -305,7 +305,7 @@ class IntentMatcher:
         weight = self._tuning.lexical_weight
         reach = per_intent[top[0]] - (1 - weight) / weight
         combined = {row: weight * scores[row] for i in top for row in range(bounds[i], bounds[i + 1])}
-        rows = [row for i in top if per_intent[i] >= reach for row in range(bounds[i], bounds[i + 1])]
+        rows = [row for i in top for row in range(bounds[i], bounds[i + 1]) if scores[row] >= reach]
         choices = [self._phrasing_sorted[candidates.pids[row]] for row in rows]
         similarity = process.cdist([query], choices, scorer=fuzz.ratio, dtype=np.float64)[0].tolist()
         for row, value in zip(rows, similarity, strict=True):

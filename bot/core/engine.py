@@ -26,8 +26,8 @@ RED_FLAG_MARGIN = 9.0
 SUGGEST_THRESHOLD = 25.0  # below this the message is treated as off topic
 MAX_SUGGESTIONS = 3
 FOLLOW_UP_MAX_WORDS = 10
-LONG_MESSAGE_WORDS = 25  # beyond this, the last sentence is also matched on its own
-STORY_TAIL_MARGIN = 8.0  # a story's question is a small part of it: it must clear a higher bar
+LONG_MESSAGE_WORDS = 25  # beyond this, a story is also matched where its question is
+STORY_FOCUS_MARGIN = 8.0  # a story's question is a small part of it: it must clear a higher bar
 # Openings that refer back to the last answer ("and stretching?", "what about ice?").
 _FOLLOW_UP_OPENERS = frozenset(
     tuple(opener.split())
@@ -60,7 +60,7 @@ class Engine:
         recorder: MessageRecorder | None = None,
         answer_threshold: float = ANSWER_THRESHOLD,
     ) -> None:
-        """`answer_threshold` other than the default only serves measurements (bench/quality.py
+        """`answer_threshold` other than the default serves measurements only (bench/quality.py
         compares systems at the same share of questions answered)."""
         self._prepared = PreparedLibrary.build(library)
         self._threshold = answer_threshold
@@ -146,7 +146,7 @@ class Engine:
         match = prepared.matcher.match(text)
         if len(text.words) <= LONG_MESSAGE_WORDS or len(text.sentence_starts) < 2:
             return match
-        bar = self._threshold + STORY_TAIL_MARGIN
+        bar = self._threshold + STORY_FOCUS_MARGIN
         if match.best is not None and match.best.score >= bar:
             return match  # the whole story already says clearly what it asks
         best = match
@@ -225,8 +225,6 @@ class Engine:
             disclaimer=prepared.library.messages.disclaimer if intent.snippets else "",
             explanation=explanation or MatchExplanation(),
         )
-
-
 
 
 def _safety_only(safety: SafetyNotice) -> Reply:

@@ -21,7 +21,7 @@ def chat(engine: Engine, stdin: TextIO, stdout: TextIO) -> int:
         if interactive:
             print("you> ", end="", file=stdout, flush=True)
         line = stdin.readline()
-        if not line or line.strip().lower() in ("quit", "exit"):
+        if not line or line.strip().lower().lstrip("/") in ("quit", "exit"):  # "/quit" too, as in chats
             break
         if not line.strip():
             continue

@@ -76,6 +76,11 @@ def test_chat_reads_until_end_of_input() -> None:
     assert result.returncode == 0 and result.stdout.count("bot>") == 2
 
 
+def test_chat_leaves_on_a_slash_command_too() -> None:
+    result = run("chat", stdin="hello\n/quit\nwhy does my back hurt after running\n")
+    assert result.returncode == 0 and result.stdout.count("bot>") == 1
+
+
 def test_help_on_every_command() -> None:
     for args in (
         ["--help"],

@@ -218,7 +218,6 @@ class IntentMatcher:
         # score = (shared / phrasing total) ** e * (shared / message total) ** (1 - e); the
         # phrasing's part of the divisor is fixed, so it is raised to its power once, here.
         self._phrasing_divisor = phrasing_total**self._tuning.phrasing_coverage_exponent
-        self._phrasing_count = n
 
     # --- per message -------------------------------------------------------------------
 
@@ -258,7 +257,7 @@ class IntentMatcher:
     def _overlap(self, known: list[str], stems: set[str]) -> _Overlap:
         """Weighted word overlap with every phrasing, and every intent's coverage of the message."""
         message_total = sum(self._idf.get(s, self._unknown_idf) for s in stems)
-        n = self._phrasing_count
+        n = len(self._phrasing_divisor)
         ids = np.concatenate([self._postings[s] for s in known])
         weights = np.concatenate([self._posting_weights[s] for s in known])
         shared = np.bincount(ids, weights=weights, minlength=n + len(self._indexed))

@@ -118,26 +118,6 @@ class NormalisedText:
             frozenset(q - start for q in self.question_ends if start < q <= end),
         )
 
-    def last_sentence(self) -> NormalisedText:
-        """The message from the start of its last sentence on."""
-        sentences = self.sentences()
-        return self.part(sentences[-1][0], len(self.words)) if sentences else self
-
-    def question_focus(self) -> list[NormalisedText]:
-        """Where a story's question most likely is: its last question (the sentence that
-        ends in "?", alone and with the sentence before it, which usually says what
-        hurts), or without a question mark its last sentence."""
-        sentences = self.sentences()
-        asked = [i for i, (_, end) in enumerate(sentences) if end in self.question_ends]
-        if not asked:
-            return [self.last_sentence()] if sentences else []
-        last = asked[-1]
-        start, end = sentences[last]
-        focus = [self.part(start, end)]
-        if last > 0:
-            focus.append(self.part(sentences[last - 1][0], end))
-        return focus
-
     @property
     def text(self) -> str:
         return " ".join(self.words)

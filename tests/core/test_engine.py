@@ -69,6 +69,30 @@ def test_unaddressed_red_flag_gets_only_the_safety_message(engine: Engine) -> No
     assert reply and reply.safety and reply.safety.is_urgent and not reply.snippets
 
 
+STORIES = [
+    (
+        "My club is doing a winter marathon training group and I signed up with two friends from work, "
+        "we meet on Sunday mornings at the leisure centre. Last winter my lower back was sore for most "
+        "of the block. What should I do differently this time so it does not happen again?",
+        "prevention",
+    ),
+    (
+        "We are moving house this week so I have been carrying boxes up and down the stairs every "
+        "evening, and I also did the club track session on Tuesday. My lower back has been aching since "
+        "then. Is it fine to run the hilly 10 mile race on Sunday or should I skip it?",
+        "should_i_run",
+    ),
+]
+
+
+@pytest.mark.parametrize(("story", "topic"), STORIES)
+def test_a_long_story_is_answered_by_what_its_sentences_ask(engine: Engine, story: str, topic: str) -> None:
+    # Matched as a whole, the story's incidental words (club, friends, boxes, race) drown the
+    # question and nothing is confident enough to answer.
+    reply = ask(engine, story)
+    assert reply and reply.answered and reply.topic == topic
+
+
 def test_unsure_offers_up_to_three_topics(engine: Engine) -> None:
     reply = ask(engine, "back thing weird")
     assert reply and not reply.answered

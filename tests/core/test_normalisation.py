@@ -61,27 +61,11 @@ def test_typo_index_can_require_the_first_letter() -> None:
     assert index.near("taering") == ["tearing"]
 
 
-def test_last_sentence_keeps_its_own_clause_marks() -> None:
+def test_sentences_are_word_spans_and_a_part_keeps_its_own_marks() -> None:
     text = normalise("Long story about my marathon. Back hurts, why?")
-    tail = text.last_sentence()
+    assert text.sentences() == [(0, 5), (5, 8)]
+    tail = text.part(5, 8)
     assert tail.words == ("back", "hurts", "why")
     assert tail.clause_starts == {0, 2} and tail.sentence_starts == {0}
     assert tail.question_ends == {3}
-    assert normalise("just one sentence").last_sentence().words == ("just", "one", "sentence")
-
-
-def test_question_focus_is_the_last_question_with_the_sentence_before_it() -> None:
-    text = normalise(
-        "Did the half on Sunday. My lower back aches since. Why would that be? Sorry for the essay!"
-    )
-    focus = [part.words for part in text.question_focus()]
-    assert focus == [
-        ("why", "would", "that", "be"),
-        ("my", "lower", "back", "aches", "since", "why", "would", "that", "be"),
-    ]
-
-
-def test_question_focus_without_a_question_mark_is_the_last_sentence() -> None:
-    text = normalise("Long run today. Back is sore now")
-    assert [part.words for part in text.question_focus()] == [("back", "is", "sore", "now")]
-    assert normalise("").question_focus() == []
+    assert normalise("").sentences() == []

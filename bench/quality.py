@@ -115,7 +115,7 @@ def our_scorer(library: Library) -> Scorer:
     matcher = PreparedLibrary.build(library).matcher
 
     def score(message: str) -> tuple[Intent | None, float]:
-        result = matcher.match(normalise(message))
+        result = matcher.match_message(normalise(message))
         if result.best is None:
             return None, 0.0
         return result.best.intent, result.best.score

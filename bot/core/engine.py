@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.core.content import Intent, Library
 from bot.core.conversation import ConversationMemory
 from bot.core.feedback import MessageRecorder, NoRecording
-from bot.core.matching import IntentMatcher, MatchResult, RankedIntent
+from bot.core.matching import IntentMatcher, MatchResult
 from bot.core.normalisation import NormalisedText, normalise
 from bot.core.replies import safety_notice, suggestions_for
 from bot.core.safety import RedFlagScreener
@@ -26,8 +26,6 @@ RED_FLAG_MARGIN = 9.0
 SUGGEST_THRESHOLD = 25.0  # below this the message is treated as off topic
 MAX_SUGGESTIONS = 3
 FOLLOW_UP_MAX_WORDS = 10
-LONG_MESSAGE_WORDS = 25  # beyond this, a message with several sentences is read sentence by sentence
-QUESTION_VOTE = 2.0  # a story's sentence that asks something weighs this much more than one that tells
 # Openings that refer back to the last answer ("and stretching?", "what about ice?").
 _FOLLOW_UP_OPENERS = frozenset(
     tuple(opener.split())
@@ -114,7 +112,7 @@ class Engine:
 
         The answered wording is remembered, so "why?" after "back hurts on long runs" works.
         """
-        match = self._match_story(prepared, text)
+        match = prepared.matcher.match_message(text)
         context = self._memory.recall(conversation_id)
         short = len(text.words) <= FOLLOW_UP_MAX_WORDS  # a long message stands on its own
         leans_back = text.words[:2] in _FOLLOW_UP_OPENERS or text.words[:1] in _FOLLOW_UP_OPENERS
@@ -135,26 +133,6 @@ class Engine:
         if self._confident(match, safety):
             self._memory.remember(conversation_id, text.words)
         return match
-
-    def _match_story(self, prepared: PreparedLibrary, text: NormalisedText) -> MatchResult:
-        """Match a message; a long story by what its sentences say, one by one.
-
-        Members often tell the story first and ask at the end or in the middle: matched
-        as a whole, the incidental words of the story (the race, the physio, the car)
-        drown the few that say what is asked. Each sentence is matched on its own and
-        votes for topics with its best score, a question counting double; the topic with
-        the most votes wins, answered by its best-scoring intent in any one sentence.
-        """
-        match = prepared.matcher.match(text)
-        if match.best is None or len(text.words) <= LONG_MESSAGE_WORDS or len(text.sentence_starts) < 2:
-            return match
-        votes = _TopicVotes()
-        votes.count(match, 1.0)
-        # The story mentioned the back or pain: a sentence need not say it again.
-        for start, end in text.sentences():
-            weight = QUESTION_VOTE if end in text.question_ends else 1.0
-            votes.count(prepared.matcher.match(text.part(start, end), require_subject=False), weight)
-        return votes.result()
 
     def reply_for_intent(self, intent_id: str) -> Reply | None:
         """The answer of a known intent (a follow-up button press); None if it no longer exists."""
@@ -221,30 +199,6 @@ class Engine:
             disclaimer=prepared.library.messages.disclaimer if intent.snippets else "",
             explanation=explanation or MatchExplanation(),
         )
-
-
-class _TopicVotes:
-    """Topics voted for by the parts of a story, each part with its best intent per topic."""
-
-    def __init__(self) -> None:
-        self._votes: dict[str, float] = {}
-        self._best: dict[str, RankedIntent] = {}  # per topic, its best intent in any part
-
-    def count(self, result: MatchResult, weight: float) -> None:
-        voted: set[str] = set()
-        for ranked in result.ranked:  # best first
-            topic = ranked.intent.topic
-            if topic == "smalltalk" or topic in voted:  # a story is never small talk
-                continue
-            voted.add(topic)
-            self._votes[topic] = self._votes.get(topic, 0.0) + weight * ranked.score
-            if topic not in self._best or ranked.score > self._best[topic].score:
-                self._best[topic] = ranked
-
-    def result(self) -> MatchResult:
-        """The topics' best intents, the most voted-for topic first."""
-        ranked = sorted(self._votes, key=self._votes.__getitem__, reverse=True)
-        return MatchResult(tuple(self._best[topic] for topic in ranked))
 
 
 def _safety_only(safety: SafetyNotice) -> Reply:

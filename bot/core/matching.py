@@ -11,7 +11,8 @@ Everything that can be is prepared at load time. Per message:
    and how much of the message the phrasing explains.
 4. The few best intents are re-scored with rapidfuzz on the canonical text, which
    rewards word order and near-identical wording.
-An intent's score is its best phrasing's score, 0 to 100.
+An intent's score is its best phrasing's score, 0 to 100. A long story is also matched
+sentence by sentence, and its sentences vote for a topic (`match_message`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class MatcherTuning:
     intent_coverage_weight: float = 0.45  # share from the message's coverage by all the intent's words
     semantic_weight: float = 0.2  # share from word-vector similarity (meaning, not spelling)
     full_information: float = 10.0  # known-word weight a message needs for full confidence (0: off)
+    story_min_words: int = 26  # a message this long, of several sentences, is read sentence by sentence
+    question_vote: float = 2.0  # a story's sentence that asks weighs this much more than one that tells
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,30 @@ def _best(scores: np.ndarray, count: int) -> list[int]:
     return [position for value, position in ordered if value > 0]
 
 
+class _TopicVotes:
+    """Topics voted for by the parts of a story, each part with its best intent per topic."""
+
+    def __init__(self) -> None:
+        self._votes: dict[str, float] = {}
+        self._best: dict[str, RankedIntent] = {}  # per topic, its best intent in any part
+
+    def count(self, result: MatchResult, weight: float) -> None:
+        voted: set[str] = set()
+        for ranked in result.ranked:  # best first
+            topic = ranked.intent.topic
+            if topic == "smalltalk" or topic in voted:  # a story is never small talk
+                continue
+            voted.add(topic)
+            self._votes[topic] = self._votes.get(topic, 0.0) + weight * ranked.score
+            if topic not in self._best or ranked.score > self._best[topic].score:
+                self._best[topic] = ranked
+
+    def result(self) -> MatchResult:
+        """The topics' best intents, the most voted-for topic first."""
+        ranked = sorted(self._votes, key=self._votes.__getitem__, reverse=True)
+        return MatchResult(tuple(self._best[topic] for topic in ranked))
+
+
 class IntentMatcher:
     """Prepared index over a library's phrasings. Immutable once built."""
 
@@ -148,8 +175,29 @@ class IntentMatcher:
             [self._sentence_vector(words) for words in texts], dtype=np.float32
         ).reshape(len(texts), self._vectors.dimensions)
 
+    def match_message(self, text: NormalisedText) -> MatchResult:
+        """Rank intents for a member's message; a long story by what its sentences say.
+
+        Members often tell the story first and ask at the end or in the middle: matched
+        as a whole, the incidental words of the story (the race, the physio, the car)
+        drown the few that say what is asked. So the whole story and each sentence on its
+        own vote for topics with their best intent's score, a question counting more; the
+        most voted-for topic is answered by its best intent in any one part.
+        """
+        match = self.match(text)
+        long = len(text.words) >= self._tuning.story_min_words and len(text.sentence_starts) > 1
+        if match.best is None or not long:
+            return match
+        votes = _TopicVotes()
+        votes.count(match, 1.0)
+        # The story mentioned the back or pain: a sentence need not say it again.
+        for start, end in text.sentences():
+            weight = self._tuning.question_vote if end in text.question_ends else 1.0
+            votes.count(self.match(text.part(start, end), require_subject=False), weight)
+        return votes.result()
+
     def match(self, text: NormalisedText, *, require_subject: bool = True) -> MatchResult:
-        """Rank intents for a message; empty when it has no usable words.
+        """Rank intents for a message read as a whole; empty when it has no usable words.
 
         `require_subject=False` ranks a message that mentions neither the back nor pain
         too: admin tools use it to find the closest intent for any question.

@@ -59,3 +59,20 @@ def test_ranking_is_sorted_and_bounded(matcher: IntentMatcher) -> None:
 @pytest.mark.parametrize("text", ["", "🏃", "!!!", "zzzz qqqq", "a" * 5000])
 def test_odd_input_does_not_crash(matcher: IntentMatcher, text: str) -> None:
     matcher.match(normalise(text))
+
+
+def test_a_story_is_read_by_its_sentences_and_never_as_small_talk(matcher: IntentMatcher) -> None:
+    story = normalise(
+        "Hi all! Thanks for the lift to the relay on Saturday, the cake was great. Since the last leg "
+        "my lower back has been stiff and sore, nothing dramatic. What can I do this week to ease it?"
+    )
+    whole = matcher.match(story)
+    voted = matcher.match_message(story)
+    assert voted.best is not None and voted.best.intent.topic == "relief"
+    assert all(r.intent.topic != "smalltalk" for r in voted.ranked)
+    assert whole.best is not None and voted.best.score > whole.best.score
+
+
+def test_a_short_message_is_matched_as_a_whole(matcher: IntentMatcher) -> None:
+    text = normalise("Long run today. Lower back is sore now, why?")
+    assert matcher.match_message(text) == matcher.match(text)

@@ -84,6 +84,9 @@ class Vocabulary:
     back_words: tuple[str, ...]  # a message with one of these is about the back
     pain_words: tuple[str, ...]  # ...or with one of these, about pain; otherwise no advice
     other_body_parts: tuple[str, ...]  # ...and one with only these is not
+    # A message naming one of these and none of `lower_back_words` gets upper_back answers only.
+    upper_back_words: tuple[str, ...] = ()
+    lower_back_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,7 +489,13 @@ def _parse_messages(doc: LocatedDocument, checker: _Checker) -> Messages | None:
 
 
 def _parse_vocabulary(doc: LocatedDocument, checker: _Checker) -> Vocabulary | None:
-    top = checker.mapping(doc, doc.data, (), ("synonyms", "back_words", "pain_words", "other_body_parts"))
+    top = checker.mapping(
+        doc,
+        doc.data,
+        (),
+        ("synonyms", "back_words", "pain_words", "other_body_parts"),
+        ("upper_back_words", "lower_back_words"),
+    )
     if top is None:
         return None
     raw = top.get("synonyms")
@@ -502,4 +511,6 @@ def _parse_vocabulary(doc: LocatedDocument, checker: _Checker) -> Vocabulary | N
         back_words=tuple(checker.text_list(doc, top.get("back_words"), ("back_words",))),
         pain_words=tuple(checker.text_list(doc, top.get("pain_words"), ("pain_words",))),
         other_body_parts=tuple(checker.text_list(doc, top.get("other_body_parts"), ("other_body_parts",))),
+        upper_back_words=tuple(checker.text_list(doc, top.get("upper_back_words"), ("upper_back_words",))),
+        lower_back_words=tuple(checker.text_list(doc, top.get("lower_back_words"), ("lower_back_words",))),
     )

@@ -36,6 +36,7 @@ from bot.core.word_vectors import shipped_word_vectors
 # they separate causes from prevention from should-I-run; IDF keeps them light.
 STOPWORDS = frozenset({"a", "an", "the", "i", "me", "my", "to", "of", "and", "it", "is", "am", "so", "just"})
 MIN_CORRECTION_LENGTH = 4  # shorter known words are never typo targets
+UPPER_BACK_TOPIC = "upper_back"  # the one topic whose advice is not for the lower back
 SHORTLIST_INTENTS = 6  # intents compared by meaning (on the tuning questions the winner was in the top 3)
 
 
@@ -73,6 +74,7 @@ class MatchResult:
 
     ranked: tuple[RankedIntent, ...]
     off_topic: bool = False
+    within_topic: str | None = None  # the one topic the message's body area allows
 
     @property
     def best(self) -> RankedIntent | None:
@@ -108,6 +110,19 @@ def _best(scores: np.ndarray, count: int) -> list[int]:
     values = scores[candidates].tolist()
     ordered = sorted(zip(values, candidates.tolist(), strict=True), key=lambda pair: (-pair[0], pair[1]))
     return [position for value, position in ordered if value > 0]
+
+
+class _Phrases:
+    """A set of word runs ("upper back") to look for in a message's words."""
+
+    def __init__(self, phrases: set[tuple[str, ...]]) -> None:
+        self._phrases = phrases
+        self._first_words = frozenset(p[0] for p in phrases)
+
+    def found_in(self, words: tuple[str, ...]) -> bool:
+        if self._first_words.isdisjoint(words):  # the usual case
+            return False
+        return any(words[i : i + len(p)] == p for p in self._phrases for i in range(len(words) - len(p) + 1))
 
 
 class _TopicVotes:
@@ -155,6 +170,8 @@ class IntentMatcher:
         self._on_topic = {self._stem(w) for term in vocabulary.back_words for w in normalise(term).words}
         pain = {self._stem(w) for term in vocabulary.pain_words for w in normalise(term).words}
         self._subject = self._on_topic | pain
+        self._upper_back = self._phrases(vocabulary.upper_back_words)
+        self._lower_back = self._phrases(vocabulary.lower_back_words)
         phrasings, owners, texts = self._collect_phrasings()
         self._phrasing_raw = phrasings
         # Words pre-sorted: fuzz.ratio on sorted words is token_sort_ratio without re-sorting.
@@ -164,6 +181,16 @@ class IntentMatcher:
         self._starts = np.searchsorted(owners, self._indexed)
         self._ends = [*self._starts[1:].tolist(), len(owners)]
         smalltalk = [self._intents[i].topic == "smalltalk" for i in self._indexed]
+        # Per topic, the advice intents of every other topic (closed off by `within_topic`).
+        self._outside_topic = {
+            topic: np.flatnonzero(
+                [
+                    not small and self._intents[i].topic != topic
+                    for i, small in zip(self._indexed, smalltalk, strict=True)
+                ]
+            )
+            for topic in {self._intents[i].topic for i in self._indexed}
+        }
         self._smalltalk_positions = np.flatnonzero(smalltalk)
         self._advice_positions = np.flatnonzero(np.logical_not(smalltalk))
         self._build_vocabulary(texts)
@@ -193,19 +220,25 @@ class IntentMatcher:
         # The story mentioned the back or pain: a sentence need not say it again.
         for start, end in text.sentences():
             weight = self._tuning.question_vote if end in text.question_ends else 1.0
-            votes.count(self.match(text.part(start, end), require_subject=False), weight)
+            part = text.part(start, end)
+            votes.count(self.match(part, require_subject=False, within_topic=match.within_topic), weight)
         return votes.result()
 
-    def match(self, text: NormalisedText, *, require_subject: bool = True) -> MatchResult:
+    def match(
+        self, text: NormalisedText, *, require_subject: bool = True, within_topic: str | None = None
+    ) -> MatchResult:
         """Rank intents for a message read as a whole; empty when it has no usable words.
 
         `require_subject=False` ranks a message that mentions neither the back nor pain
         too: admin tools use it to find the closest intent for any question.
+        `within_topic` confines the answer to one topic (as the body area named does).
         """
         words = tuple(self._correct(w) for w in self._canonical(text.words))
         stems = {self._stem(w) for w in words}
         if stems & self._off_topic and not stems & self._on_topic:
             return MatchResult((), off_topic=True)
+        if within_topic is None and self._upper_back.found_in(words) and not self._lower_back.found_in(words):
+            within_topic = UPPER_BACK_TOPIC
         known = [s for s in stems if s in self._postings]
         if not known:
             return MatchResult(())
@@ -217,13 +250,15 @@ class IntentMatcher:
             upper[self._advice_positions] = 0.0
         if len(words) > self._tuning.smalltalk_max_words:
             upper[self._smalltalk_positions] = 0.0  # a longer message is a question, never "hi"
+        if within_topic in self._outside_topic:
+            upper[self._outside_topic[within_topic]] = 0.0
         shortlist = _best(upper, SHORTLIST_INTENTS)
         if not shortlist:
             return MatchResult(())
         # A vague message ("is it the running or what") cannot be confidently anything.
         confidence = min(1.0, sum(self._idf[s] for s in known) / self._tuning.full_information)
         candidates = self._candidates(shortlist, overlap, words, confidence)
-        return MatchResult(tuple(self._rank(candidates, " ".join(sorted(words)))))
+        return MatchResult(tuple(self._rank(candidates, " ".join(sorted(words)))), within_topic=within_topic)
 
     # --- load time ---------------------------------------------------------------------
 
@@ -237,6 +272,10 @@ class IntentMatcher:
                     owners.append(index)
                     texts.append(words)
         return phrasings, owners, texts
+
+    def _phrases(self, terms: Sequence[str]) -> _Phrases:
+        """Vocabulary terms as the word runs a canonical message would contain."""
+        return _Phrases({words for term in terms if (words := self._canonical(normalise(term).words))})
 
     def _build_vocabulary(self, texts: list[tuple[str, ...]]) -> None:
         counts = Counter(w for words in texts for w in words)

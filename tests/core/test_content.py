@@ -188,3 +188,13 @@ def test_unsafe_yaml_tags_are_refused(content: Path) -> None:
          "    topic: !!python/object/apply:os.system ['true']")  # fmt: skip
     [problem] = problems(content)
     assert "not valid YAML" in problem.message
+
+
+def test_upper_back_words_are_optional_but_must_be_a_list(content: Path) -> None:
+    vocabulary = content / "vocabulary.yaml"
+    edit(vocabulary, "upper_back_words: [", "upper_back_words: 'shoulders' #[")
+    found = problems(content)
+    assert any(p.file.endswith("vocabulary.yaml") and "upper_back_words" in p.field for p in found)
+    text = vocabulary.read_text(encoding="utf-8")
+    vocabulary.write_text(text[: text.index("upper_back_words:")], encoding="utf-8")
+    assert load_library(content).vocabulary.upper_back_words == ()

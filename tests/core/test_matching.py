@@ -76,3 +76,22 @@ def test_a_story_is_read_by_its_sentences_and_never_as_small_talk(matcher: Inten
 def test_a_short_message_is_matched_as_a_whole(matcher: IntentMatcher) -> None:
     text = normalise("Long run today. Lower back is sore now, why?")
     assert matcher.match_message(text) == matcher.match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my mid back gets stiff when I wear a hydration vest, any tips?",
+        "ache between my shoulder blades on long runs, is that posture?",
+        "traps burning by km 5, how do I fix it",
+    ],
+)
+def test_the_upper_or_mid_back_gets_upper_back_answers_only(matcher: IntentMatcher, text: str) -> None:
+    result = matcher.match(normalise(text))
+    assert result.within_topic == "upper_back"
+    assert result.ranked and all(r.intent.topic in {"upper_back", "smalltalk"} for r in result.ranked)
+
+
+def test_the_lower_back_named_too_leaves_every_topic_open(matcher: IntentMatcher) -> None:
+    result = matcher.match(normalise("shoulders fine but my lower back aches after runs, why?"))
+    assert result.within_topic is None and result.best and result.best.intent.topic == "causes"

@@ -235,9 +235,10 @@ class IntentMatcher:
         """
         words = tuple(self._correct(w) for w in self._canonical(text.words))
         stems = {self._stem(w) for w in words}
-        if stems & self._off_topic and not stems & self._on_topic:
+        upper_back = self._upper_back.found_in(words)
+        if stems & self._off_topic and not stems & self._on_topic and not upper_back:
             return MatchResult((), off_topic=True)
-        if within_topic is None and self._upper_back.found_in(words) and not self._lower_back.found_in(words):
+        if within_topic is None and upper_back and not self._lower_back.found_in(words):
             within_topic = UPPER_BACK_TOPIC
         known = [s for s in stems if s in self._postings]
         if not known:

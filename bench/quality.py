@@ -53,6 +53,17 @@ class SystemResult:
     p50_ms: float
     p99_ms: float
 
+    @property
+    def red_flag_recall(self) -> float:
+        """Over plain questions and follow-ups ("oh and I've had a fever" after "sore back?")."""
+        expected = self.heldout.urgent_expected + self.followups.urgent_expected
+        caught = self.heldout.urgent_caught + self.followups.urgent_caught
+        return caught / expected if expected else 1.0
+
+    @property
+    def false_alarms(self) -> int:
+        return self.heldout.false_alarms + self.followups.false_alarms
+
 
 def phrasings(library: Library) -> tuple[list[str], list[Intent]]:
     texts, owners = [], []
@@ -248,14 +259,14 @@ def print_table(results: list[SystemResult]) -> None:
         h = r.heldout
         print(
             f"{r.name:<28}{r.threshold:>7.0f}{h.accuracy:>8.1%}{h.answered_share:>9.1%}{h.wrong_rate:>7.1%}"
-            f"{h.topic_accuracy:>8.1%}{h.red_flag_recall:>8.1%}{h.false_alarms:>4}"
+            f"{h.topic_accuracy:>8.1%}{r.red_flag_recall:>8.1%}{r.false_alarms:>4}"
             f"{r.followups.topic_accuracy:>10.1%}{r.p50_ms:>9.3f}{r.p99_ms:>9.3f}"
         )
     print(
         "\nheld-out part; acc.ans = right topic among answered; wrong = answered with a wrong topic or "
         "answered when it should not,\nover all questions; correct = right answer or rightly declined; "
-        "follow-up = correct share on follow-ups. Latency: the matcher alone, per message\n"
-        "(each message's fastest of 3 runs)."
+        "recall and FA count follow-ups too;\nfollow-up = correct share on follow-ups. Latency: the matcher "
+        "alone, per message (each message's fastest of 3 runs)."
     )
 
 

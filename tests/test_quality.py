@@ -60,9 +60,10 @@ def test_held_out_follow_ups_use_the_conversation(engine: Engine) -> None:
 
 @pytest.mark.parametrize("split", ["tune", "heldout"])
 def test_every_red_flag_question_gets_the_urgent_reply(engine: Engine, split: str) -> None:
-    report = measure(engine, split)
+    # Follow-ups too, after their context: "oh and I've had a fever" after "sore back?".
+    report = evaluate(lambda q: ask(engine, q), [q for q in QUESTIONS if q.split == split])
     assert report.red_flag_recall == 1.0, report.misses
-    assert report.false_alarms <= 2
+    assert report.false_alarms <= 0.01 * report.total  # a false alarm is a small failure, not none
 
 
 def test_evaluation_counts_what_a_member_sees() -> None:

@@ -85,7 +85,10 @@ class Engine:
         prepared = self._prepared  # one consistent library for the whole message
         messages = prepared.library.messages
         text = normalise(message.text)
-        screening = prepared.screener.screen(text)
+        conversation = message.conversation_id
+        screening = prepared.screener.screen(text, pain_earlier=self._memory.recalls_pain(conversation))
+        if screening.about_pain:
+            self._memory.remember_pain(conversation)
         safety = safety_notice(screening, messages, self.emergency_number)
         if not message.addressed:
             return None if safety is None else _safety_only(safety)

@@ -54,6 +54,7 @@ class Screening:
     fired: tuple[RedFlagSign, ...]
     negated: tuple[RedFlagSign, ...]
     leg_symptoms: bool = False  # leg words without a red flag: the answer ends with a check
+    about_pain: bool = False  # the message mentions pain or the back
 
     @property
     def found_anything(self) -> bool:
@@ -118,18 +119,23 @@ class RedFlagScreener:
         fillers = {w for f in rules.fillers for w in normalise(f).words}
         self._lexicon = _Lexicon({word for term in terms for word in term}, fillers)
 
-    def screen(self, text: NormalisedText) -> Screening:
-        """Find the red-flag signs in a normalised message."""
+    def screen(self, text: NormalisedText, *, pain_earlier: bool = False) -> Screening:
+        """Find the red-flag signs in a normalised message.
+
+        `pain_earlier`: the conversation was about back pain a moment ago, so a sign that
+        needs pain context ("oh and I've had a fever since yesterday") has it.
+        """
         words = self._lexicon.read(text)
         candidates: dict[int, tuple[list[Pattern], list[Pattern]]] = {}
         for number in sorted({n for word in words.index for n in self._patterns_by_head.get(word, ())}):
             sign_index, is_mention, pattern = self._pattern_owner[number]
             candidates.setdefault(sign_index, ([], []))[is_mention].append(pattern)
         leg_symptoms = any(_find(term, words) for term in self._leg_terms)
+        about_pain = any(_find(term, words) for term in self._pain_context)
         if not candidates:
-            return Screening(None, (), (), leg_symptoms)
+            return Screening(None, (), (), leg_symptoms, about_pain)
         hedged = _LazyPositions(lambda: _covered_positions(self._hedges, words))
-        has_pain_context = any(_find(term, words) for term in self._pain_context)
+        has_pain_context = about_pain or pain_earlier
         fired: list[RedFlagSign] = []
         negated: list[RedFlagSign] = []
         for sign_index, (match, mention) in sorted(candidates.items()):
@@ -146,7 +152,7 @@ class RedFlagScreener:
             ):
                 negated.append(sign)
         level = max((s.level for s in fired), key=lambda lvl: lvl.rank, default=None)
-        return Screening(level, tuple(fired), tuple(negated), leg_symptoms)
+        return Screening(level, tuple(fired), tuple(negated), leg_symptoms, about_pain)
 
     def _occurrences(
         self, patterns: list[Pattern], unless: list[Term], words: _Words, window: int

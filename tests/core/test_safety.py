@@ -96,3 +96,10 @@ def test_highest_level_wins(screener: RedFlagScreener) -> None:
     result = screen(screener, "history of cancer and now I cannot control my bladder")
     assert result.level is Urgency.EMERGENCY
     assert {"cancer_history", "bladder"} <= {s.id for s in result.fired}
+
+
+def test_a_sign_needing_pain_fires_when_the_conversation_was_about_pain(screener: RedFlagScreener) -> None:
+    text = normalise("had a fever since yesterday")
+    assert screener.screen(text).level is None
+    assert screener.screen(text, pain_earlier=True).level is Urgency.URGENT
+    assert screener.screen(normalise("my back is sore")).about_pain

@@ -128,10 +128,9 @@ class Engine:
             and not match.off_topic
             and (leans_back or not self._confident(match, safety))
         ):
-            combined = NormalisedText((*context, *text.words), text.clause_starts)
-            in_context = prepared.matcher.match(combined)
+            in_context = prepared.matcher.match_follow_up(context, text)
             if self._confident(in_context, safety):
-                self._memory.remember(conversation_id, combined.words)
+                self._memory.remember(conversation_id, (*context, *text.words))
                 return in_context
         if self._confident(match, safety):
             self._memory.remember(conversation_id, text.words)

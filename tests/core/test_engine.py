@@ -155,6 +155,32 @@ def test_short_follow_up_uses_the_last_question() -> None:
     assert alone and not alone.answered
 
 
+@pytest.mark.parametrize(
+    ("question", "follow_up", "topic"),
+    [
+        (
+            "why does my lower back ache on hills?",
+            "so should I skip saturday's hilly race then",
+            "should_i_run",
+        ),
+        ("why does my lower back hurt after long runs?", "and how do I stop that happening?", "prevention"),
+        (
+            "ice or heat for a stiff lower back?",
+            "and when should I get it checked by a physio",
+            "see_a_doctor",
+        ),
+    ],
+)
+def test_a_follow_up_asks_something_new_about_the_same_pain(
+    question: str, follow_up: str, topic: str
+) -> None:
+    # The last question says what hurts; the follow-up says what is asked now.
+    engine = Engine(shipped_library())
+    engine.handle(IncomingMessage(question, conversation_id="c"))
+    reply = engine.handle(IncomingMessage(follow_up, conversation_id="c"))
+    assert reply and reply.answered and reply.topic == topic
+
+
 def test_urgent_command_says_whom_to_call_and_sources_are_ordered_by_trust() -> None:
     from bot.core.commands import sources_info, urgent_info
 

@@ -25,7 +25,7 @@ ANSWER_THRESHOLD = 46.0  # a match below this is never given as an answer (chose
 RED_FLAG_MARGIN = 9.0
 SUGGEST_THRESHOLD = 25.0  # below this the message is treated as off topic
 MAX_SUGGESTIONS = 3
-FOLLOW_UP_MAX_WORDS = 10
+FOLLOW_UP_MAX_WORDS = 15  # longer messages stand on their own (chosen on the tuning follow-ups)
 # Openings that refer back to the last answer ("and stretching?", "what about ice?").
 _FOLLOW_UP_OPENERS = frozenset(
     tuple(opener.split())

@@ -153,8 +153,8 @@ def baseline_answer(library: Library, scorer: Scorer, threshold: float) -> Answe
         intent, score = scorer(question.text)
         if intent is not None and score >= threshold:
             return Reply(answered=True, intent_id=intent.id, topic=intent.topic, score=score, safety=safety)
-        topic = "urgent" if safety and safety.is_urgent else None
-        return Reply(answered=False, topic=topic, score=score, safety=safety)
+        # As the bot does: a bare red-flag report gets the safety message as its reply.
+        return Reply(answered=False, topic=safety.topic if safety else None, score=score, safety=safety)
 
     return answer
 

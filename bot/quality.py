@@ -82,6 +82,9 @@ def evaluate(
         report.total += 1
         urgent = bool(reply.safety and reply.safety.is_urgent)
         got = reply.topic if reply.answered else NO_ANSWER
+        # A bare red-flag report's reply is its safety message: "see a doctor or a
+        # physiotherapist within days" is the see_a_doctor answer (and "urgent" the urgent one).
+        said = reply.safety.topic if not reply.answered and reply.safety and reply.safety.topic else got
         if question.urgent:
             report.urgent_expected += 1
             report.urgent_caught += urgent
@@ -94,7 +97,7 @@ def evaluate(
         elif question.topic == NO_ANSWER:
             ok = not reply.answered or got == "smalltalk"
         else:
-            ok = got in question.accepted_topics
+            ok = said in question.accepted_topics
         report.correct += ok
         if reply.answered:
             report.answered += 1

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.engine import Engine
-from bot.core.types import IncomingMessage, Reply
+from bot.core.types import IncomingMessage, Reply, SafetyNotice, Urgency
 from bot.quality import LabelledQuestion, QualityReport, evaluate, load_questions
 from tests.core.helpers import shipped_library
 
@@ -80,3 +80,10 @@ def test_evaluation_counts_what_a_member_sees() -> None:
     }
     report = evaluate(lambda q: replies[q.text], questions)
     assert (report.answered, report.answered_correct, report.wrong, report.correct) == (2, 1, 1, 1)
+
+
+def test_a_bare_soon_report_is_answered_by_its_safety_message() -> None:
+    question = LabelledQuestion("it hurts when I hop on that leg", "see_a_doctor", False)
+    soon = SafetyNotice(Urgency.SOON, ("hop_pain",), (), "See a doctor or a physiotherapist within days.")
+    report = evaluate(lambda q: Reply(answered=False, topic=soon.topic, safety=soon), [question])
+    assert (report.correct, report.answered, report.wrong) == (1, 0, 0)

@@ -17,7 +17,7 @@ from bot.core.matching import IntentMatcher, MatchResult
 from bot.core.normalisation import NormalisedText, normalise
 from bot.core.replies import safety_notice, suggestions_for
 from bot.core.safety import RedFlagScreener
-from bot.core.types import IncomingMessage, MatchExplanation, Reply, SafetyNotice, Urgency
+from bot.core.types import IncomingMessage, MatchExplanation, Reply, SafetyNotice
 
 ANSWER_THRESHOLD = 46.0  # a match below this is never given as an answer (chosen as in bench/quality.py)
 # With an emergency or urgent sign, the sign's own words dominate the match; only a clear
@@ -159,8 +159,9 @@ class Engine:
             return self._answer(prepared, best.intent, score, safety, leg_check, explanation)
         if safety is not None and safety.level is not None:
             # A bare red-flag report: the safety message is the whole answer.
-            topic = "urgent" if safety.is_urgent else "see_a_doctor"
-            return Reply(answered=False, topic=topic, score=score, safety=safety, explanation=explanation)
+            return Reply(
+                answered=False, topic=safety.topic, score=score, safety=safety, explanation=explanation
+            )
         candidates = [r.intent for r in match.ranked if r.score >= SUGGEST_THRESHOLD]
         candidates = [i for i in candidates if i.topic != "smalltalk"][:MAX_SUGGESTIONS]
         return Reply(
@@ -205,5 +206,4 @@ class Engine:
 
 def _safety_only(safety: SafetyNotice) -> Reply:
     """The reply to an unaddressed message: the safety block and nothing else."""
-    topic = "urgent" if safety.is_urgent else ("see_a_doctor" if safety.level is Urgency.SOON else None)
-    return Reply(answered=False, topic=topic, safety=safety)
+    return Reply(answered=False, topic=safety.topic, safety=safety)

@@ -83,6 +83,13 @@ class SafetyNotice:
     def is_urgent(self) -> bool:
         return self.level in (Urgency.EMERGENCY, Urgency.URGENT)
 
+    @property
+    def topic(self) -> str | None:
+        """The topic of a reply that is this notice alone: a bare red-flag report."""
+        if self.is_urgent:
+            return "urgent"
+        return "see_a_doctor" if self.level is Urgency.SOON else None
+
 
 @dataclass(frozen=True, slots=True)
 class MatchExplanation:

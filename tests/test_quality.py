@@ -1,12 +1,11 @@
 """Answer quality on the labelled questions, held at floors set from measured figures.
 
 The floors sit a little under what the shipped library measured when they were set
-(held-out part, 493 questions in two batches: 82.8% topic accuracy on answered questions,
-78.9% handled right overall, 12.2% wrong answers, 100% red-flag recall with follow-ups;
-follow-ups 64.7% handled right), so a change that makes answers worse fails here. No
+(held-out part, 493 questions in two batches: 82.9% topic accuracy on answered questions,
+79.7% handled right overall, 12.2% wrong answers, 100% red-flag recall with follow-ups;
+follow-ups 70.6% handled right), so a change that makes answers worse fails here. No
 timing is asserted.
 """
-
 from __future__ import annotations
 
 from pathlib import Path
@@ -50,13 +49,13 @@ def test_labelled_set_is_big_and_varied() -> None:
 def test_held_out_quality_floors(engine: Engine) -> None:
     report = measure(engine, "heldout")
     assert report.accuracy >= 0.80
-    assert report.topic_accuracy >= 0.76
+    assert report.topic_accuracy >= 0.77
     assert report.wrong_rate <= 0.135
 
 
 def test_held_out_follow_ups_use_the_conversation(engine: Engine) -> None:
     report = measure(engine, "heldout", follow_ups=True)
-    assert report.topic_accuracy >= 0.60
+    assert report.topic_accuracy >= 0.64
 
 
 @pytest.mark.parametrize("split", ["tune", "heldout"])

@@ -6,6 +6,7 @@ The floors sit a little under what the shipped library measured when they were s
 follow-ups 70.6% handled right), so a change that makes answers worse fails here. No
 timing is asserted.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

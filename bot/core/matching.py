@@ -59,6 +59,7 @@ class MatcherTuning:
     full_information: float = 10.0  # known-word weight a message needs for full confidence (0: off)
     story_min_words: int = 26  # a message this long, of several sentences, is read sentence by sentence
     question_vote: float = 2.0  # a story's sentence that asks weighs this much more than one that tells
+    story_max_sentences: int = 16  # only a story's last ones vote: it asks at its end; bounds the work
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,9 +217,10 @@ class IntentMatcher:
         if match.best is None or not long:
             return match
         question = self._tuning.question_vote
+        sentences = text.sentences()[-self._tuning.story_max_sentences :]
         parts = [
             (text.part(start, end), question if end in text.question_ends else 1.0)
-            for start, end in text.sentences()
+            for start, end in sentences
         ]
         return self._vote(match, parts)
 

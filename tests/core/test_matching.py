@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from bot.core.matching import IntentMatcher
-from bot.core.normalisation import normalise
+from bot.core.matching import IntentMatcher, MatcherTuning, MatchResult
+from bot.core.normalisation import NormalisedText, normalise
 from tests.core.helpers import shipped_library
 
 
@@ -96,3 +98,19 @@ def test_the_upper_or_mid_back_gets_upper_back_answers_only(matcher: IntentMatch
 def test_the_lower_back_named_too_leaves_every_topic_open(matcher: IntentMatcher) -> None:
     result = matcher.match(normalise("shoulders fine but my lower back aches after runs, why?"))
     assert result.within_topic is None and result.best and result.best.intent.topic == "causes"
+
+
+def test_only_a_storys_last_sentences_vote_so_a_huge_message_costs_little() -> None:
+    library = shipped_library()
+
+    class CountingMatcher(IntentMatcher):
+        calls = 0
+
+        def match(self, text: NormalisedText, **options: Any) -> MatchResult:
+            CountingMatcher.calls += 1
+            return super().match(text, **options)
+
+    matcher = CountingMatcher(library.intents, library.vocabulary)
+    result = matcher.match_message(normalise("my lower back hurts. " * 500 + "should I keep running?"))
+    assert result.best is not None
+    assert CountingMatcher.calls == 1 + MatcherTuning().story_max_sentences  # the whole, then the sentences

@@ -127,7 +127,8 @@ class _Phrases:
 
 
 class _TopicVotes:
-    """Topics voted for by the parts of a story, each part with its best intent per topic."""
+    """Topics voted for by the parts of a message (a story's sentences; a follow-up and the
+    question before it), each part with its best intent per topic."""
 
     def __init__(self) -> None:
         self._votes: dict[str, float] = {}
@@ -181,16 +182,11 @@ class IntentMatcher:
         self._indexed = sorted(set(owners))
         self._starts = np.searchsorted(owners, self._indexed)
         self._ends = [*self._starts[1:].tolist(), len(owners)]
-        smalltalk = [self._intents[i].topic == "smalltalk" for i in self._indexed]
+        topics = [self._intents[i].topic for i in self._indexed]
+        smalltalk = [topic == "smalltalk" for topic in topics]
         # Per topic, the advice intents of every other topic (closed off by `within_topic`).
         self._outside_topic = {
-            topic: np.flatnonzero(
-                [
-                    not small and self._intents[i].topic != topic
-                    for i, small in zip(self._indexed, smalltalk, strict=True)
-                ]
-            )
-            for topic in {self._intents[i].topic for i in self._indexed}
+            t: np.flatnonzero([o not in (t, "smalltalk") for o in topics]) for t in set(topics)
         }
         self._smalltalk_positions = np.flatnonzero(smalltalk)
         self._advice_positions = np.flatnonzero(np.logical_not(smalltalk))

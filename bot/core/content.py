@@ -63,6 +63,7 @@ class RedFlagSign:
     unless: tuple[str, ...]  # terms that cancel a nearby match ("fell" + "asleep")
     needs_pain_context: bool
     window: int
+    same_sentence: bool = False  # every term of a match in one sentence ("both legs fine. sciatica?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,16 +382,80 @@ def _parse_answer(
 # --- red flags and messages ----------------------------------------------------------------
 
 
+MAX_TERMS_PER_LIST = 5000  # a concept expanded past this is a mistake (and would slow every message)
+_CONCEPT_REFERENCE = re.compile(r"^@([a-z_]+)$")
+
+
+class _Concepts:
+    """Named term lists; a term word "@name" stands for each of that concept's terms.
+
+    "@unable feel*" expands to "cannot feel*", "could not feel*", ...: a sign is written
+    as concepts crossed with each other (sensation loss x body region), not as phrases.
+    """
+
+    def __init__(self, doc: LocatedDocument, checker: _Checker, value: Any) -> None:
+        self._doc, self._checker = doc, checker
+        self._raw: dict[str, Any] = {}
+        if value is not None and not isinstance(value, dict):
+            checker.add(doc, ("concepts",), "expected a mapping of concept names to term lists")
+        elif value:
+            self._raw = value
+        self._expanded: dict[str, tuple[str, ...]] = {}
+        self._expanding: list[str] = []
+
+    def expand(self, terms: list[str], path: tuple[str | int, ...]) -> tuple[str, ...]:
+        """Every term with its concept references replaced by each of their terms."""
+        out: list[str] = []
+        for index, term in enumerate(terms):
+            variants = [""]
+            for word in term.split():
+                reference = _CONCEPT_REFERENCE.match(word)
+                options = self._concept(reference[1], (*path, index)) if reference else (word,)
+                variants = [f"{v} {o}".strip() for v in variants for o in options]
+                if len(variants) > MAX_TERMS_PER_LIST:
+                    self._checker.add(
+                        self._doc, (*path, index), f"expands to over {MAX_TERMS_PER_LIST} terms"
+                    )
+                    return tuple(out)
+            out.extend(v for v in variants if v)
+        if len(out) > MAX_TERMS_PER_LIST:
+            self._checker.add(self._doc, path, f"expands to over {MAX_TERMS_PER_LIST} terms")
+            return tuple(out[:MAX_TERMS_PER_LIST])
+        return tuple(dict.fromkeys(out))
+
+    def _concept(self, name: str, path: tuple[str | int, ...]) -> tuple[str, ...]:
+        if name in self._expanded:
+            return self._expanded[name]
+        if name not in self._raw:
+            self._checker.add(self._doc, path, f"unknown concept '@{name}' (define it under 'concepts')")
+            return ()
+        if name in self._expanding:
+            self._checker.add(self._doc, ("concepts", name), f"concept '@{name}' refers to itself")
+            return ()
+        self._expanding.append(name)
+        terms = self._checker.text_list(self._doc, self._raw[name], ("concepts", name))
+        self._expanded[name] = self.expand([t.casefold() for t in terms], ("concepts", name))
+        self._expanding.pop()
+        return self._expanded[name]
+
+    def check_all(self) -> None:
+        """Expand every concept once, so a concept no sign uses is still checked."""
+        for name in self._raw:
+            self._concept(str(name), ("concepts", name))
+
+
 def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | None:
     top = checker.mapping(
         doc,
         doc.data,
         (),
         ("signs", "negation_cues", "pain_context", "leg_symptom_terms"),
-        ("hedges", "negation_after", "fillers"),
+        ("hedges", "negation_after", "fillers", "concepts"),
     )
     if top is None:
         return None
+    concepts = _Concepts(doc, checker, top.get("concepts"))
+    concepts.check_all()
     signs: list[RedFlagSign] = []
     seen: set[str] = set()
     for index, entry in enumerate(top.get("signs") or []):
@@ -400,7 +465,7 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
             entry,
             path,
             ("id", "level", "label", "match"),
-            ("needs_pain_context", "window", "unless", "mention"),
+            ("needs_pain_context", "window", "unless", "mention", "same_sentence"),
         )
         if fields is None:
             continue
@@ -413,9 +478,9 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
         except ValueError:
             checker.add(doc, (*path, "level"), "level must be emergency, urgent or soon")
             continue
-        patterns = _parse_patterns(doc, checker, fields.get("match"), (*path, "match"))
+        patterns = _parse_patterns(doc, checker, concepts, fields.get("match"), (*path, "match"))
         mentions = (
-            _parse_patterns(doc, checker, fields.get("mention"), (*path, "mention"))
+            _parse_patterns(doc, checker, concepts, fields.get("mention"), (*path, "mention"))
             if "mention" in fields
             else ()
         )
@@ -430,10 +495,12 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
                 label=checker.text(doc, fields.get("label"), (*path, "label")),
                 patterns=patterns,
                 mentions=mentions,
-                unless=tuple(
-                    t.casefold() for t in checker.text_list(doc, fields.get("unless"), (*path, "unless"))
+                unless=concepts.expand(
+                    [t.casefold() for t in checker.text_list(doc, fields.get("unless"), (*path, "unless"))],
+                    (*path, "unless"),
                 ),
                 needs_pain_context=bool(fields.get("needs_pain_context", False)),
+                same_sentence=bool(fields.get("same_sentence", False)),
                 window=window,
             )
         )
@@ -449,7 +516,7 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
 
 
 def _parse_patterns(
-    doc: LocatedDocument, checker: _Checker, value: Any, path: tuple[str | int, ...]
+    doc: LocatedDocument, checker: _Checker, concepts: _Concepts, value: Any, path: tuple[str | int, ...]
 ) -> tuple[tuple[tuple[str, ...], ...], ...]:
     """`match` is a list of patterns; a pattern is a list of term groups; a group, of terms."""
     if not isinstance(value, list) or not value:
@@ -465,7 +532,7 @@ def _parse_patterns(
             terms = checker.text_list(doc, group, (*path, i, j))
             if not terms or not all(terms):
                 checker.add(doc, (*path, i, j), "a term list needs at least one term")
-            groups.append(tuple(t.casefold() for t in terms if t))
+            groups.append(concepts.expand([t.casefold() for t in terms if t], (*path, i, j)))
         patterns.append(tuple(groups))
     return tuple(patterns)
 

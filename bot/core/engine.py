@@ -14,7 +14,7 @@ from bot.core.content import Intent, Library
 from bot.core.conversation import ConversationMemory
 from bot.core.feedback import MessageRecorder, NoRecording
 from bot.core.matching import IntentMatcher, MatchResult
-from bot.core.normalisation import NormalisedText, normalise
+from bot.core.normalisation import MAX_MESSAGE_CHARS, NormalisedText, normalise
 from bot.core.replies import safety_notice, suggestions_for
 from bot.core.safety import RedFlagScreener
 from bot.core.types import IncomingMessage, MatchExplanation, Reply, SafetyNotice
@@ -84,9 +84,10 @@ class Engine:
     def _reply(self, message: IncomingMessage) -> Reply | None:
         prepared = self._prepared  # one consistent library for the whole message
         messages = prepared.library.messages
-        text = normalise(message.text)
+        whole = normalise(message.text, limit=None)  # the screen reads every character
+        text = whole if len(message.text) <= MAX_MESSAGE_CHARS else normalise(message.text)
         conversation = message.conversation_id
-        screening = prepared.screener.screen(text, pain_earlier=self._memory.recalls_pain(conversation))
+        screening = prepared.screener.screen(whole, pain_earlier=self._memory.recalls_pain(conversation))
         if screening.about_pain:
             self._memory.remember_pain(conversation)
         safety = safety_notice(screening, messages, self.emergency_number)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
 
-MAX_MESSAGE_CHARS = 4000  # longer input is cut: no real question is longer, and it bounds work
+MAX_MESSAGE_CHARS = 4000  # matching reads no further (it bounds its work); the red-flag screen reads all
 
 # Links, Discord markup (<@123>, <:emoji:123>), @handles and emoji all become a space.
 _NOISE = re.compile(
@@ -123,9 +123,13 @@ class NormalisedText:
         return " ".join(self.words)
 
 
-def normalise(raw: str) -> NormalisedText:
-    """NFKC, case, links, mentions, emoji, repeated letters, contractions, abbreviations."""
-    text = unicodedata.normalize("NFKC", raw[:MAX_MESSAGE_CHARS]).casefold()
+def normalise(raw: str, limit: int | None = MAX_MESSAGE_CHARS) -> NormalisedText:
+    """NFKC, case, links, mentions, emoji, repeated letters, contractions, abbreviations.
+
+    Only the first `limit` characters are read; `limit=None` reads the whole text (the
+    red-flag screen must see every character, at a cost linear in the length).
+    """
+    text = unicodedata.normalize("NFKC", raw[:limit]).casefold()
     if not text.isascii() or "@" in text or "<" in text or "www" in text or "http" in text:
         text = _NOISE.sub(" ", text)  # most messages have none of these: skip the scan
     if any(mark in text for mark in _APOSTROPHES):

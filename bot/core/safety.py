@@ -1,21 +1,26 @@
-"""Red-flag screening: runs on every message before anything else.
+"""Red-flag screening: runs on every message, over its whole text, before anything else.
 
 A sign fires when all term groups of one of its `match` patterns occur within a few words
-of each other. Words match exactly, by prefix (`numb*`) or with one typo (words of five
-letters or more); filler words ("really", "kinda") are skipped so that "cannot really
-feel" matches "cannot feel".
+of each other. Words match exactly, by prefix (`numb*`), by number range (`<50-99>`, an
+age) or with one typo (words of six letters or more); filler words ("really", "kinda") are
+skipped so that "cannot really feel" matches "cannot feel". The content builds terms from
+concepts (sensation loss x body region, and so on; see content/red_flags.yaml).
 
-Negation: a match with a negation cue shortly before it in its clause ("no numbness") or
-a reassurance right after it ("bladder totally normal") counts as negated. A negated sign
-never fires, but it is never dropped either: it produces a short "if you ever notice"
-line, because negation detection is wrong often enough that silence would be unsafe.
-`mention` patterns catch negated mentions too loose to fire on their own ("legs aren't
-weak"). Hedges ("not sure if", "kinda") never negate.
+Negation keeps to its own clause: a match with a negation cue shortly before it in the
+same clause ("no numbness") or a reassurance right after it ("bladder totally normal")
+counts as negated. A negated sign never fires, but it is never dropped either: it produces
+a short "if you ever notice" line, because negation detection is wrong often enough that
+silence would be unsafe. `mention` patterns catch negated mentions too loose to fire on
+their own ("legs aren't weak"). Hedges ("not sure if", "not even") never negate.
+
+Cost: every look-up is a dictionary hit or a binary search in a sorted list of positions,
+so screening is linear in the message's length (times a log), however it is written.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,16 +36,20 @@ NEGATION_LOOKAHEAD = 4  # words after a match in which a reassurance negates it
 MIN_FUZZY_LENGTH = 6  # shorter words must match exactly: "takes" must not match "wakes"
 
 _DOUBLED = re.compile(r"(\w)\1")
+_NUMBER_RANGE = re.compile(r"^<(\d{1,3})-(\d{1,3})>$")  # a term word matching a number in a range
 
-Term = tuple[str, ...]  # a term's words; a word ending in "*" is a prefix
+Term = tuple[str, ...]  # a term's words; "numb*" is a prefix, "#50-99" a number range
 
 
 @dataclass(frozen=True, slots=True)
 class _Group:
-    """Alternative terms; `heads` (their first words) lets a message skip it at a glance."""
+    """Alternative terms, filed by their first word so a message finds its few at once."""
 
-    terms: tuple[Term, ...]
-    heads: frozenset[str]
+    by_head: dict[str, tuple[Term, ...]]
+
+    @property
+    def heads(self) -> frozenset[str]:
+        return frozenset(self.by_head)
 
 
 Pattern = list[_Group]  # term groups that must all occur close together
@@ -63,11 +72,18 @@ class Screening:
 
 @dataclass(frozen=True, slots=True)
 class _Words:
-    """A message's words as sets of term words they satisfy, indexed by term word."""
+    """A message's words as sets of term words they satisfy, indexed by term word.
+
+    `clause[i]` numbers the clause of word i; `clause_bounds[c]` is clause c's first and
+    last word, so the negation scope of a match is found without walking.
+    """
 
     forms: list[frozenset[str]]
-    index: dict[str, list[int]]
-    clause_starts: frozenset[int]
+    index: dict[str, list[int]]  # term word -> ascending positions
+    clause: list[int]
+    clause_bounds: list[tuple[int, int]]
+    sentence: list[int]
+    found: dict[Term, list[int]]  # memo of `_find`: many patterns share their terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +110,27 @@ class RedFlagScreener:
         self._negations = [_compile_term(cue) for cue in rules.negation_cues]
         self._reassurances = [_compile_term(cue) for cue in rules.negation_after]
         self._hedges = [_compile_term(hedge) for hedge in rules.hedges]
-        self._pain_context = [_compile_term(term) for term in rules.pain_context]
-        self._leg_terms = [_compile_term(term) for term in rules.leg_symptom_terms]
+        self._pain_context = _compile_group(rules.pain_context)
+        self._leg_terms = _compile_group(rules.leg_symptom_terms)
         terms = [
-            *(t for s in self._signs for p in (*s.match, *s.mention) for g in p for t in g.terms),
+            *(
+                t
+                for s in self._signs
+                for p in (*s.match, *s.mention)
+                for g in p
+                for ts in g.by_head.values()
+                for t in ts
+            ),
             *(t for s in self._signs for t in s.unless),
             *self._negations,
             *self._reassurances,
             *self._hedges,
-            *self._pain_context,
-            *self._leg_terms,
+            *(
+                t
+                for group in (self._pain_context, self._leg_terms)
+                for ts in group.by_head.values()
+                for t in ts
+            ),
         ]
         # Each pattern is filed under the heads of its most selective group: a message can
         # only match patterns filed under one of its words.
@@ -112,8 +139,8 @@ class RedFlagScreener:
         for index, compiled in enumerate(self._signs):
             for is_mention, patterns in ((False, compiled.match), (True, compiled.mention)):
                 for pattern in patterns:
-                    key_group = min(pattern, key=lambda g: len(g.heads))
-                    for head in key_group.heads:
+                    key_group = min(pattern, key=lambda g: len(g.by_head))
+                    for head in key_group.by_head:
                         self._patterns_by_head.setdefault(head, []).append(len(self._pattern_owner))
                     self._pattern_owner.append((index, is_mention, pattern))
         fillers = {w for f in rules.fillers for w in normalise(f).words}
@@ -127,14 +154,15 @@ class RedFlagScreener:
         """
         words = self._lexicon.read(text)
         candidates: dict[int, tuple[list[Pattern], list[Pattern]]] = {}
-        for number in sorted({n for word in words.index for n in self._patterns_by_head.get(word, ())}):
+        numbers = {n for word in words.index for n in self._patterns_by_head.get(word, ())}
+        for number in sorted(numbers):
             sign_index, is_mention, pattern = self._pattern_owner[number]
             candidates.setdefault(sign_index, ([], []))[is_mention].append(pattern)
-        leg_symptoms = any(_find(term, words) for term in self._leg_terms)
-        about_pain = any(_find(term, words) for term in self._pain_context)
+        leg_symptoms = _occurs(self._leg_terms, words)
+        about_pain = _occurs(self._pain_context, words)
         if not candidates:
             return Screening(None, (), (), leg_symptoms, about_pain)
-        hedged = _LazyPositions(lambda: _covered_positions(self._hedges, words))
+        negation = _NegationScope(self, words)
         has_pain_context = about_pain or pain_earlier
         fired: list[RedFlagSign] = []
         negated: list[RedFlagSign] = []
@@ -143,64 +171,69 @@ class RedFlagScreener:
             sign = compiled.sign
             # Loose signs (fever, a fall) need the message to be about pain too.
             usable = has_pain_context or not sign.needs_pain_context
-            spans = self._occurrences(match, compiled.unless, words, sign.window) if usable else []
-            if spans and not all(self._is_negated(span, words, hedged) for span in spans):
+            spans = _occurrences(match, compiled.unless, words, sign) if usable else []
+            if spans and not all(negation.negates(span) for span in spans):
                 fired.append(sign)
             elif spans or any(
-                self._is_negated(span, words, hedged)
-                for span in self._occurrences(mention, compiled.unless, words, sign.window)
+                negation.negates(span) for span in _occurrences(mention, compiled.unless, words, sign)
             ):
                 negated.append(sign)
         level = max((s.level for s in fired), key=lambda lvl: lvl.rank, default=None)
         return Screening(level, tuple(fired), tuple(negated), leg_symptoms, about_pain)
 
-    def _occurrences(
-        self, patterns: list[Pattern], unless: list[Term], words: _Words, window: int
-    ) -> list[_Span]:
-        return [
-            span
-            for pattern in patterns
-            for span in _pattern_matches(pattern, words, window)
-            if not any(abs(s - span.first) <= window for term in unless for s in _find(term, words))
-        ]
 
-    def _is_negated(self, span: _Span, words: _Words, hedged: _LazyPositions) -> bool:
-        """A cue shortly before the match or between its terms, or a reassurance after it."""
+class _NegationScope:
+    """Negation cues and reassurances of one message, found once, asked per match."""
+
+    def __init__(self, screener: RedFlagScreener, words: _Words) -> None:
+        self._words = words
+        self._hedged = _LazyPositions(lambda: _covered_positions(screener._hedges, words))
+        self._cues = _LazyList(lambda: _sorted_starts(screener._negations, words))
+        self._reassurances = _LazyList(lambda: _sorted_starts(screener._reassurances, words))
+
+    def negates(self, span: _Span) -> bool:
+        """A cue shortly before the match or between its terms, or a reassurance after it,
+        in the match's own clause."""
+        words = self._words
         start, end = span.first, span.last
-        first = start
-        while first > 0 and start - first < NEGATION_LOOKBACK and first not in words.clause_starts:
-            first -= 1
-        last = end
-        while (
-            last < len(words.forms) - 1
-            and last - end < NEGATION_LOOKAHEAD
-            and last + 1 not in words.clause_starts
-        ):
-            last += 1
-        before = any(
-            first <= p < end
-            and p not in span.matched
-            and p not in hedged
-            and _same_clause_as_next(p, span, words)
-            for cue in self._negations
-            for p in _find(cue, words)
-        )
-        after = any(end < p <= last for cue in self._reassurances for p in _find(cue, words))
-        return before or after
+        first = max(start - NEGATION_LOOKBACK, words.clause_bounds[words.clause[start]][0])
+        last = min(end + NEGATION_LOOKAHEAD, words.clause_bounds[words.clause[end]][1])
+        cues = self._cues.get()
+        for p in cues[bisect_left(cues, first) : bisect_left(cues, end)]:
+            if p not in span.matched and p not in self._hedged and _same_clause_as_next(p, span, words):
+                return True
+        reassurances = self._reassurances.get()
+        return bisect_right(reassurances, last) > bisect_right(reassurances, end)
 
 
 def _compile_pattern(groups: Sequence[Sequence[str]]) -> Pattern:
-    compiled = []
-    for group in groups:
-        terms = tuple(_compile_term(term) for term in group)
-        compiled.append(_Group(terms, frozenset(term[0] for term in terms)))
-    return compiled
+    return [_compile_group(group) for group in groups]
+
+
+def _compile_group(group: Sequence[str]) -> _Group:
+    by_head: dict[str, list[Term]] = {}
+    for raw in group:
+        term = _compile_term(raw)
+        if term:
+            by_head.setdefault(term[0], []).append(term)
+    return _Group({head: tuple(terms) for head, terms in by_head.items()})
+
+
+def _occurs(group: _Group, words: _Words) -> bool:
+    """Whether any of the group's terms occurs in the message."""
+    return any(
+        _find(t, words) for head in group.by_head.keys() & words.index.keys() for t in group.by_head[head]
+    )
 
 
 def _compile_term(term: str) -> Term:
-    """Normalise a content term the way messages are normalised, keeping prefix stars."""
+    """Normalise a content term the way messages are normalised, keeping stars and ranges."""
     words: list[str] = []
     for raw in term.split():
+        number_range = _NUMBER_RANGE.match(raw)
+        if number_range:
+            words.append(f"#{int(number_range[1])}-{int(number_range[2])}")
+            continue
         star = raw.endswith("*")
         normalised = normalise(raw.rstrip("*")).words
         words.extend(normalised[:-1])
@@ -210,19 +243,35 @@ def _compile_term(term: str) -> Term:
 
 
 class _Lexicon:
-    """Maps a message word to the set of term words it satisfies (exact, prefix, one typo)."""
+    """Maps a message word to the set of term words it satisfies (exact, prefix, range, typo)."""
 
     def __init__(self, vocabulary: set[str], fillers: set[str]) -> None:
-        self._exact = {w for w in vocabulary if not w.endswith("*")}
-        self._prefixes = sorted(w for w in vocabulary if w.endswith("*"))
+        self._exact = {w for w in vocabulary if not w.endswith("*") and not w.startswith("#")}
+        self._prefixes = {w[:-1] for w in vocabulary if w.endswith("*")}
+        # Fuzzy prefixes are tried only for words with the same first letter.
+        self._fuzzy_prefixes: dict[str, list[str]] = {}
+        for stem in sorted(self._prefixes):
+            if len(stem) >= MIN_FUZZY_LENGTH - 1:
+                self._fuzzy_prefixes.setdefault(stem[0], []).append(stem)
+        self._ranges = [
+            (w, int(low), int(high))
+            for w in sorted(vocabulary)
+            if w.startswith("#")
+            for low, high in [w[1:].split("-")]
+        ]
         self._typos = TypoIndex(sorted(self._exact), MIN_FUZZY_LENGTH, keep_first_letter=True)
         self._fillers = fillers - self._exact  # a filler that is also a term word is kept
         self.forms = lru_cache(maxsize=65536)(self._forms)
 
     def _forms(self, word: str) -> frozenset[str]:
-        forms = {p for p in self._prefixes if word.startswith(p[:-1]) or _near_prefix(word, p[:-1])}
+        forms = {word[:n] + "*" for n in range(1, len(word) + 1) if word[:n] in self._prefixes}
+        forms.update(
+            stem + "*" for stem in self._fuzzy_prefixes.get(word[:1], ()) if _near_prefix(word, stem)
+        )
         if word in self._exact:
             forms.add(word)
+        if word.isascii() and word.isdigit() and len(word) <= 3:
+            forms.update(name for name, low, high in self._ranges if low <= int(word) <= high)
         forms.update(self._typos.near(word))
         single = _DOUBLED.sub(r"\1", word)  # "numbb" -> "numb", after repeats were cut to two
         if single != word and single in self._exact:
@@ -230,37 +279,58 @@ class _Lexicon:
         return frozenset(forms)
 
     def read(self, text: NormalisedText) -> _Words:
-        """The message's words as term-word sets, fillers skipped, clause starts kept."""
+        """The message's words as term-word sets, fillers skipped, clauses numbered."""
         forms: list[frozenset[str]] = []
-        clause_starts: set[int] = set()
+        clause: list[int] = []
+        clause_bounds: list[tuple[int, int]] = []
+        sentence: list[int] = []
+        number = -1
+        sentence_number = 0
         for position, word in enumerate(text.words):
-            if position in text.clause_starts:
-                clause_starts.add(len(forms))
-            if word not in self._fillers:
-                forms.append(self.forms(word))
+            if position and position in text.sentence_starts:
+                sentence_number += 1
+            if word in self._fillers:
+                continue
+            sentence.append(sentence_number)
+            if position in text.clause_starts or number < 0:
+                number += 1
+                clause_bounds.append((len(forms), len(forms)))
+            clause.append(number)
+            clause_bounds[number] = (clause_bounds[number][0], len(forms))
+            forms.append(self.forms(word))
         index: dict[str, list[int]] = {}
         for position, word_forms in enumerate(forms):
             for form in word_forms:
                 index.setdefault(form, []).append(position)
-        return _Words(forms, index, frozenset(clause_starts))
+        return _Words(forms, index, clause, clause_bounds, sentence, {})
 
 
 def _near_prefix(word: str, prefix: str) -> bool:
     """A longer form of `prefix` with one typo ("tingeling" for "tingl*"); not for short stems."""
-    if len(prefix) < MIN_FUZZY_LENGTH - 1 or len(word) < len(prefix) + 2 or word[0] != prefix[0]:
+    if len(word) < len(prefix) + 2 or word[0] != prefix[0]:
         return False
     return any(OSA.distance(word[: len(prefix) + extra], prefix) <= 1 for extra in (0, 1))
 
 
 def _find(term: Term, words: _Words) -> list[int]:
-    """Start positions where the term's words occur consecutively."""
+    """Ascending start positions where the term's words occur consecutively."""
     starts = words.index.get(term[0], [])
-    if len(term) == 1:
+    if len(term) == 1 or not starts:
         return starts
-    forms, span = words.forms, len(term)
-    return [
-        i for i in starts if i + span <= len(forms) and all(term[k] in forms[i + k] for k in range(1, span))
-    ]
+    found = words.found.get(term)
+    if found is None:
+        # Walk the positions of the term's rarest word: linear in the fewest occurrences.
+        offset = min(range(len(term)), key=lambda k: len(words.index.get(term[k], ())))
+        forms, span = words.forms, len(term)
+        found = [
+            i
+            for p in words.index.get(term[offset], ())
+            if (i := p - offset) >= 0
+            and i + span <= len(forms)
+            and all(term[k] in forms[i + k] for k in range(span))
+        ]
+        words.found[term] = found
+    return found
 
 
 class _LazyPositions:
@@ -276,16 +346,31 @@ class _LazyPositions:
         return position in self._positions
 
 
+class _LazyList:
+    """A sorted list of positions computed on first use."""
+
+    def __init__(self, compute: Callable[[], list[int]]) -> None:
+        self._compute = compute
+        self._positions: list[int] | None = None
+
+    def get(self) -> list[int]:
+        if self._positions is None:
+            self._positions = self._compute()
+        return self._positions
+
+
 def _covered_positions(terms: list[Term], words: _Words) -> set[int]:
     return {start + k for term in terms for start in _find(term, words) for k in range(len(term))}
 
 
+def _sorted_starts(terms: list[Term], words: _Words) -> list[int]:
+    return sorted({start for term in terms for start in _find(term, words)})
+
+
 def _same_clause_as_next(position: int, span: _Span, words: _Words) -> bool:
-    """Whether no clause break separates `position` from the next matched word after it."""
+    """Whether `position` lies in the clause of the next matched word after it."""
     following = [p for p in span.matched if p > position]
-    if not following:
-        return True
-    return not any(position < c <= min(following) for c in words.clause_starts)
+    return not following or words.clause[position] == words.clause[min(following)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,25 +382,63 @@ class _Span:
     matched: frozenset[int]
 
 
+def _occurrences(
+    patterns: list[Pattern], unless: list[Term], words: _Words, sign: RedFlagSign
+) -> list[_Span]:
+    """Every occurrence of the patterns that no `unless` term lies near."""
+    window = sign.window
+    spans = [span for pattern in patterns for span in _pattern_matches(pattern, words, window)]
+    if sign.same_sentence:
+        spans = [s for s in spans if words.sentence[s.first] == words.sentence[s.last]]
+    if not spans or not unless:
+        return spans
+    cancels = _sorted_starts(unless, words)
+    return [
+        span
+        for span in spans
+        if bisect_right(cancels, span.first + window) == bisect_left(cancels, span.first - window)
+    ]
+
+
 def _pattern_matches(pattern: Pattern, words: _Words, window: int) -> list[_Span]:
     """Each occurrence where a term of every group lies within `window` of the first group's."""
-    if not all(group.heads & words.index.keys() for group in pattern):
+    present = words.index.keys()
+    if not all(not group.by_head.keys().isdisjoint(present) for group in pattern):
         return []  # some group has no term starting here: the common, cheap case
-    group_spans = [
-        sorted({(s, s + len(t) - 1) for t in group.terms if t[0] in words.index for s in _find(t, words)})
-        for group in pattern
-    ]
-    if not all(group_spans):
-        return []
+    group_spans = []
+    for group in pattern:
+        spans = sorted(
+            {
+                (s, s + len(t) - 1)
+                for head in group.by_head.keys() & present
+                for t in group.by_head[head]
+                for s in _find(t, words)
+            }
+        )
+        if not spans:
+            return []
+        group_spans.append(spans)
+    starts = [[s for s, _ in spans] for spans in group_spans]
     results = []
     for anchor in group_spans[0]:
         chosen = [anchor]
-        for spans in group_spans[1:]:
-            near = [s for s in spans if abs(s[0] - anchor[0]) <= window]
-            if not near:
+        for spans, group_starts in zip(group_spans[1:], starts[1:], strict=True):
+            nearest = _nearest(spans, group_starts, anchor[0], window)
+            if nearest is None:
                 break
-            chosen.append(min(near, key=lambda s: abs(s[0] - anchor[0])))
+            chosen.append(nearest)
         else:
             covered = frozenset(p for first, last in chosen for p in range(first, last + 1))
             results.append(_Span(min(covered), max(covered), covered))
     return results
+
+
+def _nearest(
+    spans: list[tuple[int, int]], starts: list[int], position: int, window: int
+) -> tuple[int, int] | None:
+    """The span starting nearest `position` (the earlier on a tie), if within `window`."""
+    i = bisect_left(starts, position)
+    options = [j for j in (i - 1, i) if 0 <= j < len(spans) and abs(starts[j] - position) <= window]
+    if not options:
+        return None
+    return spans[min(options, key=lambda j: (abs(starts[j] - position), j))]

@@ -94,7 +94,7 @@ class Vocabulary:
 class Messages:
     """The bot's own words. Safety texts may use {number} (emergency number) and {signs}."""
 
-    safety: dict[str, str]  # emergency, urgent, soon, negated
+    safety: dict[str, str]  # emergency, urgent, soon, negated, possible (the model's, urgent-level)
     leg_check: str
     not_sure: str
     off_topic: str
@@ -538,7 +538,7 @@ def _parse_patterns(
 
 
 _MESSAGE_FIELDS = ("leg_check", "not_sure", "off_topic", "empty", "disclaimer", "help")
-_SAFETY_LEVELS = ("emergency", "urgent", "soon", "negated")
+_SAFETY_LEVELS = ("emergency", "urgent", "soon", "negated", "possible")
 
 
 def _parse_messages(doc: LocatedDocument, checker: _Checker) -> Messages | None:

@@ -15,6 +15,7 @@ from bot.core.conversation import ConversationMemory
 from bot.core.feedback import MessageRecorder, NoRecording
 from bot.core.matching import IntentMatcher, MatchResult
 from bot.core.normalisation import MAX_MESSAGE_CHARS, NormalisedText, normalise
+from bot.core.red_flag_model import shipped_red_flag_model
 from bot.core.replies import safety_notice, suggestions_for
 from bot.core.safety import RedFlagScreener
 from bot.core.types import IncomingMessage, MatchExplanation, Reply, SafetyNotice
@@ -43,9 +44,8 @@ class PreparedLibrary:
 
     @classmethod
     def build(cls, library: Library) -> PreparedLibrary:
-        return cls(
-            library, RedFlagScreener(library.red_flags), IntentMatcher(library.intents, library.vocabulary)
-        )
+        screener = RedFlagScreener(library.red_flags, shipped_red_flag_model())
+        return cls(library, screener, IntentMatcher(library.intents, library.vocabulary))
 
 
 class Engine:

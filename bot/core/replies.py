@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core.content import Intent, Messages, RedFlagSign
-from bot.core.safety import Screening
-from bot.core.types import Reply, SafetyNotice, Suggestion
+from bot.core.safety import POSSIBLE_RED_FLAG, Screening
+from bot.core.types import Reply, SafetyNotice, Suggestion, Urgency
 
 
 def safety_notice(screening: Screening, messages: Messages, emergency_number: str) -> SafetyNotice | None:
@@ -14,21 +14,23 @@ def safety_notice(screening: Screening, messages: Messages, emergency_number: st
     if not screening.found_anything:
         return None
     lines = []
+    if screening.possible:
+        lines.append(_fill(messages.safety["possible"], screening.fired, emergency_number))
     if screening.level is not None:
         signs = [s for s in screening.fired if s.level == screening.level]
         lines.append(_fill(messages.safety[screening.level.value], signs, emergency_number))
     if screening.negated:
         lines.append(_fill(messages.safety["negated"], screening.negated, emergency_number))
     return SafetyNotice(
-        level=screening.level,
-        signs=tuple(s.id for s in screening.fired),
+        level=Urgency.URGENT if screening.possible else screening.level,
+        signs=(POSSIBLE_RED_FLAG,) * screening.possible + tuple(s.id for s in screening.fired),
         negated_signs=tuple(s.id for s in screening.negated),
         text="\n".join(lines),
     )
 
 
 def _fill(template: str, signs: Sequence[RedFlagSign], number: str) -> str:
-    labels = [s.label for s in signs]
+    labels = [s.label for s in signs] or ["these signs"]
     joined = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
     return template.format(signs=joined, number=number)
 

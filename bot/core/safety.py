@@ -29,11 +29,13 @@ from rapidfuzz.distance import OSA
 
 from bot.core.content import RedFlagRules, RedFlagSign
 from bot.core.normalisation import NormalisedText, TypoIndex, normalise
+from bot.core.red_flag_model import RedFlagModel
 from bot.core.types import Urgency
 
 NEGATION_LOOKBACK = 5  # words before a match in which a negation cue negates it
 NEGATION_LOOKAHEAD = 4  # words after a match in which a reassurance negates it
 MIN_FUZZY_LENGTH = 6  # shorter words must match exactly: "takes" must not match "wakes"
+POSSIBLE_RED_FLAG = "possible_red_flag"  # the sign id reported when only the model fired
 
 _DOUBLED = re.compile(r"(\w)\1")
 _NUMBER_RANGE = re.compile(r"^<(\d{1,3})-(\d{1,3})>$")  # a term word matching a number in a range
@@ -64,10 +66,12 @@ class Screening:
     negated: tuple[RedFlagSign, ...]
     leg_symptoms: bool = False  # leg words without a red flag: the answer ends with a check
     about_pain: bool = False  # the message mentions pain or the back
+    # The learned second line read a red-flag report that no emergency or urgent pattern named.
+    possible: bool = False
 
     @property
     def found_anything(self) -> bool:
-        return bool(self.fired or self.negated)
+        return bool(self.fired or self.negated or self.possible)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +101,8 @@ class _CompiledSign:
 class RedFlagScreener:
     """Compiled red-flag rules. Build once per library; `screen` is cheap and pure."""
 
-    def __init__(self, rules: RedFlagRules) -> None:
+    def __init__(self, rules: RedFlagRules, model: RedFlagModel | None = None) -> None:
+        self._model = model
         self._signs = [
             _CompiledSign(
                 sign,
@@ -152,6 +157,16 @@ class RedFlagScreener:
         `pain_earlier`: the conversation was about back pain a moment ago, so a sign that
         needs pain context ("oh and I've had a fever since yesterday") has it.
         """
+        screening = self._screen_patterns(text, pain_earlier)
+        if self._model is None or screening.negated or _named_urgent(screening):
+            return screening  # a pattern named it (or a denial already brings its safety line)
+        if not self._model.fires(text):
+            return screening
+        return Screening(
+            screening.level, screening.fired, (), screening.leg_symptoms, screening.about_pain, possible=True
+        )
+
+    def _screen_patterns(self, text: NormalisedText, pain_earlier: bool) -> Screening:
         words = self._lexicon.read(text)
         candidates: dict[int, tuple[list[Pattern], list[Pattern]]] = {}
         numbers = {n for word in words.index for n in self._patterns_by_head.get(word, ())}
@@ -442,3 +457,7 @@ def _nearest(
     if not options:
         return None
     return spans[min(options, key=lambda j: (abs(starts[j] - position), j))]
+
+
+def _named_urgent(screening: Screening) -> bool:
+    return screening.level is not None and screening.level.rank >= Urgency.URGENT.rank

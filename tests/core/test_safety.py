@@ -103,3 +103,45 @@ def test_a_sign_needing_pain_fires_when_the_conversation_was_about_pain(screener
     assert screener.screen(text).level is None
     assert screener.screen(text, pain_earlier=True).level is Urgency.URGENT
     assert screener.screen(normalise("my back is sore")).about_pain
+
+
+KINDS = yaml.safe_load((DATA / "red_flags_kinds.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "text", [text for texts in KINDS.values() for text in texts], ids=lambda text: text[:50]
+)
+def test_every_kind_of_real_wording_fires_at_urgent_or_above(screener: RedFlagScreener, text: str) -> None:
+    level = screen(screener, text).level
+    assert level is not None and level.rank >= Urgency.URGENT.rank
+
+
+def test_the_wording_table_covers_each_kind() -> None:
+    assert all(len(texts) >= 5 for texts in KINDS.values())
+
+
+@pytest.mark.parametrize("position", [0, 1000, 2500, 3990, 4015, 4070])
+def test_a_red_flag_anywhere_in_a_long_message_fires(screener: RedFlagScreener, position: int) -> None:
+    flag = " and I cannot pee "
+    filler = ("my training log for the week, easy miles, tempo on Thursday " * 80)[: 4096 - len(flag)]
+    text = filler[:position] + flag + filler[position:]
+    assert len(text) == 4096
+    assert "bladder" in {s.id for s in screener.screen(normalise(text, limit=None)).fired}
+
+
+def test_a_wall_of_negations_is_noticed_not_fired(screener: RedFlagScreener) -> None:
+    text = ("not no fall no chest pain no pee problem " * 110)[:4096]
+    result = screener.screen(normalise(text, limit=None))
+    assert result.level is None
+    assert {"bladder", "chest_pain"} <= {s.id for s in result.negated}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm just not sure: my legs are fine but my bladder hasn't worked properly since Sunday",
+        "bladder fine, bowels fine, but both legs have gone numb and weak since the weekend",
+    ],
+)
+def test_a_denial_elsewhere_does_not_cancel_a_sign(screener: RedFlagScreener, text: str) -> None:
+    assert screen(screener, text).level is Urgency.EMERGENCY

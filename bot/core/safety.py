@@ -287,6 +287,8 @@ class _Lexicon:
             forms.add(word)
         if word.isascii() and word.isdigit() and len(word) <= 3:
             forms.update(name for name, low, high in self._ranges if low <= int(word) <= high)
+        if word in self._exact:
+            return frozenset(forms)  # a correctly spelt term word is no typo of another ("hopping")
         forms.update(self._typos.near(word))
         single = _DOUBLED.sub(r"\1", word)  # "numbb" -> "numb", after repeats were cut to two
         if single != word and single in self._exact:

@@ -1,0 +1,77 @@
+"""The red-flag screen's learned second line: features, the shipped weights, and how a
+reply uses it when no pattern names a sign."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.core.normalisation import normalise
+from bot.core.red_flag_model import BUCKETS, RedFlagModel, features, shipped_red_flag_model, windows
+from bot.core.replies import safety_notice
+from bot.core.safety import POSSIBLE_RED_FLAG, RedFlagScreener
+from bot.core.types import Urgency
+from tests.core.helpers import shipped_library
+
+
+def model_that_fires_on(word: str) -> RedFlagModel:
+    """A real model whose only strong weight is one word's: fires on that word alone."""
+    weights = np.zeros(BUCKETS, dtype=np.float32)
+    weights[features((word,))] = 10.0
+    return RedFlagModel(weights, bias=-5.0, threshold=0.5)
+
+
+def test_features_are_stable_hashes_in_range() -> None:
+    ids = features(("lost", "feeling", "everywhere"))
+    assert ids == features(("lost", "feeling", "everywhere"))  # crc32, not Python's salted hash
+    assert all(0 <= i < BUCKETS for i in ids)
+
+
+def test_the_model_reads_each_sentence_and_each_neighbouring_pair() -> None:
+    spans = windows(normalise("First one. Second one. Third one."))
+    assert ("first", "one") in spans and ("first", "one", "second", "one") in spans
+    assert len(spans) == 3 + 2
+
+
+def test_a_run_on_message_is_read_in_bounded_pieces() -> None:
+    spans = windows(normalise("word " * 1000, limit=None))
+    assert max(len(s) for s in spans) <= 160
+
+
+def test_the_shipped_model_loads_and_has_a_threshold() -> None:
+    model = shipped_red_flag_model()
+    assert model is not None and 0.0 < model.threshold < 1.0
+    assert model.weights.shape == (BUCKETS,)
+
+
+def test_where_only_the_model_fires_the_reply_opens_with_the_urgent_message() -> None:
+    library = shipped_library()
+    screener = RedFlagScreener(library.red_flags, model_that_fires_on("zorbly"))
+    screening = screener.screen(normalise("my back went all zorbly last night"))
+    assert screening.possible and not screening.fired
+    notice = safety_notice(screening, library.messages, "112")
+    assert notice is not None and notice.level is Urgency.URGENT and notice.is_urgent
+    assert notice.signs == (POSSIBLE_RED_FLAG,)
+    assert "112" in notice.text and notice.text.startswith("⚠️")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no numbness down there and my back went zorbly",  # a denial brings its own line
+        "zorbly, and I cannot pee",  # a pattern named an emergency sign
+    ],
+)
+def test_the_model_does_not_override_what_the_patterns_said(text: str) -> None:
+    screener = RedFlagScreener(shipped_library().red_flags, model_that_fires_on("zorbly"))
+    assert not screener.screen(normalise(text)).possible
+
+
+def test_a_soon_sign_with_the_model_firing_is_raised_to_urgent() -> None:
+    library = shipped_library()
+    screener = RedFlagScreener(library.red_flags, model_that_fires_on("zorbly"))
+    screening = screener.screen(normalise("it hurts when I hop on one leg, all zorbly"))
+    assert screening.possible and screening.level is Urgency.SOON
+    notice = safety_notice(screening, library.messages, "999")
+    assert notice is not None and notice.level is Urgency.URGENT
+    assert notice.signs[0] == POSSIBLE_RED_FLAG and "hop_pain" in notice.signs

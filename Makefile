@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test lint validate bench bench-load bench-quality clean
+.PHONY: chat test lint validate bench bench-load bench-quality bench-safety train-red-flags clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ bench-quality: $(STAMP)  ## answer quality against rapidfuzz, BM25 and embedding
 	$(BIN)/pip install --quiet torch==2.13.0  # the CPU build; a plain "torch" may pull CUDA
 	$(BIN)/pip install --quiet -e '.[bench]'
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/quality.py
+
+bench-safety: $(STAMP)  ## red-flag recall and false alarms on real messages (held-out part), and the screen's cost
+	$(BIN)/python bench/safety_bench.py
+
+train-red-flags: $(STAMP)  ## retrain the red-flag screen's learned line from tests/data (after editing that data)
+	$(BIN)/python bench/train_red_flag_model.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -9,6 +9,9 @@ items added later never move a site from one part to the other.
 
     python bench/red_flag_corpus.py build HARVEST.jsonl...   # merge, de-duplicate, split, write
 
+Each item was labelled twice, blind (sign ids and level; the first label by its harvester,
+the second by a labeller who saw the text alone); where they differed a third read settled
+it. Items the third read could not settle carry "disputed": true and stay out of the figures.
 The held-out part is read only as figures (bench/safety_bench.py); nothing is tuned on it.
 """
 

@@ -55,7 +55,10 @@ def wilson_lower(successes: int, total: int, z: float = 1.96) -> float:
 
 def real_items(part: str) -> list[Item]:
     lines = (DATA / "real_red_flags" / f"{part}.jsonl").read_text(encoding="utf-8").splitlines()
-    return [Item(d["text"], d["level"], tuple(d["signs"]), d["site"]) for d in map(json.loads, lines)]
+    records = [json.loads(line) for line in lines]
+    return [
+        Item(d["text"], d["level"], tuple(d["signs"]), d["site"]) for d in records if not d.get("disputed")
+    ]
 
 
 def table_items() -> list[Item]:

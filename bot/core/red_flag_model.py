@@ -55,6 +55,7 @@ class RedFlagModel:
     weights: np.ndarray
     bias: float
     threshold: float
+    data_digest: str = ""  # sha256 of the training data, so a test can tell it is current
 
     def probability(self, words: Sequence[str]) -> float:
         """How much a span of words reads like a red-flag report, 0 to 1."""
@@ -77,6 +78,7 @@ class RedFlagModel:
             values=self.weights[nonzero].astype(np.float32),
             bias=np.float64(self.bias),
             threshold=np.float64(self.threshold),
+            data_digest=np.str_(self.data_digest),
         )
 
     @classmethod
@@ -84,7 +86,7 @@ class RedFlagModel:
         with np.load(path) as data:
             weights = np.zeros(BUCKETS, dtype=np.float32)
             weights[data["ids"]] = data["values"]
-            return cls(weights, float(data["bias"]), float(data["threshold"]))
+            return cls(weights, float(data["bias"]), float(data["threshold"]), str(data["data_digest"]))
 
 
 @cache

@@ -31,6 +31,7 @@ from bot.core.content import RedFlagRules, RedFlagSign
 from bot.core.normalisation import NormalisedText, TypoIndex, normalise
 from bot.core.red_flag_model import RedFlagModel
 from bot.core.types import Urgency
+from bot.core.word_vectors import WordVectors, shipped_word_vectors
 
 NEGATION_LOOKBACK = 5  # words before a match in which a negation cue negates it
 NEGATION_LOOKAHEAD = 4  # words after a match in which a reassurance negates it
@@ -101,7 +102,11 @@ class _CompiledSign:
 class RedFlagScreener:
     """Compiled red-flag rules. Build once per library; `screen` is cheap and pure."""
 
-    def __init__(self, rules: RedFlagRules, model: RedFlagModel | None = None) -> None:
+    def __init__(
+        self, rules: RedFlagRules, model: RedFlagModel | None = None, dictionary: WordVectors | None = None
+    ) -> None:
+        """`dictionary` knows the real English words (the shipped word vectors by default):
+        a real word is never read as a typo of a term ("trapped" is not "tripped")."""
         self._model = model
         self._signs = [
             _CompiledSign(
@@ -149,7 +154,8 @@ class RedFlagScreener:
                         self._patterns_by_head.setdefault(head, []).append(len(self._pattern_owner))
                     self._pattern_owner.append((index, is_mention, pattern))
         fillers = {w for f in rules.fillers for w in normalise(f).words}
-        self._lexicon = _Lexicon({word for term in terms for word in term}, fillers)
+        words = dictionary or shipped_word_vectors()
+        self._lexicon = _Lexicon({word for term in terms for word in term}, fillers, words)
 
     def screen(self, text: NormalisedText, *, pain_earlier: bool = False) -> Screening:
         """Find the red-flag signs in a normalised message.
@@ -260,7 +266,8 @@ def _compile_term(term: str) -> Term:
 class _Lexicon:
     """Maps a message word to the set of term words it satisfies (exact, prefix, range, typo)."""
 
-    def __init__(self, vocabulary: set[str], fillers: set[str]) -> None:
+    def __init__(self, vocabulary: set[str], fillers: set[str], dictionary: WordVectors) -> None:
+        self._dictionary = dictionary
         self._exact = {w for w in vocabulary if not w.endswith("*") and not w.startswith("#")}
         self._prefixes = {w[:-1] for w in vocabulary if w.endswith("*")}
         # Fuzzy prefixes are tried only for words with the same first letter.
@@ -280,15 +287,15 @@ class _Lexicon:
 
     def _forms(self, word: str) -> frozenset[str]:
         forms = {word[:n] + "*" for n in range(1, len(word) + 1) if word[:n] in self._prefixes}
-        forms.update(
-            stem + "*" for stem in self._fuzzy_prefixes.get(word[:1], ()) if _near_prefix(word, stem)
-        )
         if word in self._exact:
             forms.add(word)
         if word.isascii() and word.isdigit() and len(word) <= 3:
             forms.update(name for name, low, high in self._ranges if low <= int(word) <= high)
-        if word in self._exact:
-            return frozenset(forms)  # a correctly spelt term word is no typo of another ("hopping")
+        if word in self._exact or self._dictionary.row(word) is not None:
+            return frozenset(forms)  # a real word is no typo of another ("hopping", "trapped")
+        forms.update(
+            stem + "*" for stem in self._fuzzy_prefixes.get(word[:1], ()) if _near_prefix(word, stem)
+        )
         forms.update(self._typos.near(word))
         single = _DOUBLED.sub(r"\1", word)  # "numbb" -> "numb", after repeats were cut to two
         if single != word and single in self._exact:

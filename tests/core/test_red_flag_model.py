@@ -75,3 +75,11 @@ def test_a_soon_sign_with_the_model_firing_is_raised_to_urgent() -> None:
     notice = safety_notice(screening, library.messages, "999")
     assert notice is not None and notice.level is Urgency.URGENT
     assert notice.signs[0] == POSSIBLE_RED_FLAG and "hop_pain" in notice.signs
+
+
+def test_the_shipped_model_was_trained_on_the_data_in_the_repository() -> None:
+    # bench/train_red_flag_model.py records a hash of its data; edit the data, retrain.
+    from bench.train_red_flag_model import data_digest
+
+    model = shipped_red_flag_model()
+    assert model is not None and model.data_digest == data_digest(), "run: make train-red-flags"

@@ -128,14 +128,14 @@ def timing(texts: list[str], screen: Screen) -> None:
     print(f"adversarial 4,096 characters of negations: {adversarial:.2f} ms")
 
 
-def build_screen(*, with_model: bool) -> Screen:
+def build_screen(code: Path, *, with_model: bool) -> Screen:
     import inspect
 
     from bot.core.content import load_library
     from bot.core.normalisation import normalise
     from bot.core.safety import RedFlagScreener
 
-    rules = load_library(ROOT / "content").red_flags
+    rules = load_library(code / "content").red_flags
     model = None
     if with_model:
         from bot.core.red_flag_model import shipped_red_flag_model
@@ -158,10 +158,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--code", type=Path, help="import the bot from this checkout instead")
     args = parser.parse_args()
-    sys.path.insert(0, str((args.code or ROOT).resolve()))
-    if args.code:
-        global ROOT
-        ROOT = args.code.resolve()  # its content too; the data stays this checkout's
+    code = (args.code or ROOT).resolve()  # its code and content; the data stays this checkout's
+    sys.path.insert(0, str(code))
     development, heldout, tables = real_items("dev"), real_items("heldout"), table_items()
     for label, levels in (("development", development), ("held-out", heldout)):
         counts = Counter(i.level for i in levels)
@@ -174,7 +172,7 @@ def main() -> None:
     except ImportError:
         pass
     for variant, with_model in variants:
-        screen = build_screen(with_model=with_model)
+        screen = build_screen(code, with_model=with_model)
         print(f"\n===== {variant}")
         report("held-out part (real, never tuned on)", heldout, screen, per_sign=True)
         report("development part (real, tuned on)", development, screen, per_sign=False)

@@ -9,8 +9,11 @@ reports are left out, as the model's message is urgent-level) and the team's tab
 questions.yaml as ordinary questions). The held-out part is never read here.
 
 The regularisation strength and the threshold are chosen on out-of-fold scores, the
-folds grouped by site so a site's own phrasing never scores itself: the threshold is the
-highest at which the model alone catches TARGET_RECALL of the development positives.
+folds grouped by site so a site's own phrasing never scores itself. The model stands behind
+the patterns, so it is judged with them: the threshold is the lowest (the most recall) at
+which the model adds at most MODEL_ALARM_BUDGET false alarms to those the patterns already
+raise on the real development negatives, and at most QUESTION_ALARM_BUDGET on the team's
+tuning questions (scored by models that never saw a team question).
 Deterministic: the same data gives the same weights.
 """
 
@@ -32,8 +35,10 @@ from sklearn.model_selection import GroupKFold
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.core.content import load_library  # noqa: E402
 from bot.core.normalisation import normalise  # noqa: E402
 from bot.core.red_flag_model import BUCKETS, MODEL_FILE, RedFlagModel, features  # noqa: E402
+from bot.core.safety import RedFlagScreener  # noqa: E402
 from bot.quality import load_questions  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -43,7 +48,8 @@ TRAINING_FILES = (
     DATA / "red_flags_negative.yaml",
     DATA / "questions.yaml",
 )
-TARGET_RECALL = 0.90  # of development positives, the model alone, out of fold
+MODEL_ALARM_BUDGET = 0.02  # of real development negatives, on top of the patterns' own
+QUESTION_ALARM_BUDGET = 0.003  # of the team's ordinary tuning questions (the quality floor is 1%)
 C_VALUES = (0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
 
@@ -108,9 +114,33 @@ def out_of_fold_scores(examples: list[Example], c: float) -> np.ndarray:
     return scores
 
 
-def threshold_for_recall(scores: np.ndarray, positive: np.ndarray, recall: float) -> float:
-    ranked = np.sort(scores[positive])[::-1]
-    return float(ranked[max(0, int(np.ceil(recall * len(ranked))) - 1)])
+def pattern_levels(examples: Sequence[Example]) -> np.ndarray:
+    """The level rank (0 to 3) at which the patterns alone fire on each example."""
+    screener = RedFlagScreener(load_library(ROOT / "content").red_flags)
+    levels = []
+    for example in examples:
+        level = screener.screen(normalise(example.text, limit=None)).level
+        levels.append(level.rank if level else 0)
+    return np.array(levels)
+
+
+def choose_threshold(
+    scores: np.ndarray, positive: np.ndarray, pattern_level: np.ndarray, question_scores: np.ndarray
+) -> tuple[float, float, float]:
+    """(threshold, recall, false alarms) of the whole screen at the lowest threshold in budget.
+
+    The model only adds alarms where no emergency or urgent pattern fired.
+    """
+    pattern_alarms = float(np.mean(pattern_level[~positive] >= 1))
+    best = (1.0, float(np.mean(pattern_level[positive] >= 2)), pattern_alarms)
+    for threshold in sorted(set(np.round(scores, 4).tolist()), reverse=True):
+        fires = (pattern_level >= 2) | (scores >= threshold)
+        alarms = float(np.mean((fires | (pattern_level >= 1))[~positive]))
+        question_alarms = float(np.mean(question_scores >= threshold))
+        if alarms > pattern_alarms + MODEL_ALARM_BUDGET or question_alarms > QUESTION_ALARM_BUDGET:
+            break
+        best = (float(threshold), float(np.mean(fires[positive])), alarms)
+    return best
 
 
 def data_digest() -> str:
@@ -127,19 +157,24 @@ def main() -> None:
     everything = development + tables
     # Recall and false alarms are read on the real development messages only.
     real = np.arange(len(everything)) < len(development)
-    positive = np.array([e.positive for e in everything])
+    positive = np.array([e.positive for e in development])
+    patterns = pattern_levels(development)
     print(f"examples: {len(development)} development, {len(tables)} from the tables")
-    best: tuple[float, float, float] | None = None  # (false alarms, c, threshold)
+    print(
+        f"patterns alone on development: recall {np.mean(patterns[positive] >= 2):.1%}, "
+        f"false alarms {np.mean(patterns[~positive] >= 1):.1%}"
+    )
+    best: tuple[float, float, float] | None = None  # (recall, c, threshold)
     for c in C_VALUES:
         scores = out_of_fold_scores(everything, c)
-        threshold = threshold_for_recall(scores[real], positive[real], TARGET_RECALL)
-        alarms = float(np.mean(scores[real & ~positive] >= threshold))
+        questions = np.array([e.group == "questions" for e in everything])
+        threshold, recall, alarms = choose_threshold(scores[real], positive, patterns, scores[questions])
         print(
-            f"C={c:<5} out-of-fold: recall {TARGET_RECALL:.0%} at threshold {threshold:.3f}, "
-            f"false alarms {alarms:.1%} of negatives"
+            f"C={c:<5} out of fold, with the patterns: threshold {threshold:.3f}, "
+            f"recall {recall:.1%}, false alarms {alarms:.1%}"
         )
-        if best is None or alarms < best[0]:
-            best = (alarms, c, threshold)
+        if best is None or recall > best[0]:
+            best = (recall, c, threshold)
     assert best is not None
     _, c, threshold = best
     model = fit(everything, c)

@@ -64,7 +64,9 @@ def test_every_red_flag_question_gets_the_urgent_reply(engine: Engine, split: st
     # Follow-ups too, after their context: "oh and I've had a fever" after "sore back?".
     report = evaluate(lambda q: ask(engine, q), [q for q in QUESTIONS if q.split == split])
     assert report.red_flag_recall == 1.0, report.misses
-    assert report.false_alarms <= 0.01 * report.total  # a false alarm is a small failure, not none
+    # A false alarm is a small failure, not none. The floor was 1% until the red-flag screen's
+    # learned second line (issue 12) traded a few (3 of 493 held out) for recall on real wording.
+    assert report.false_alarms <= 0.02 * report.total
 
 
 def test_evaluation_counts_what_a_member_sees() -> None:

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -46,13 +47,10 @@ Term = tuple[str, ...]  # a term's words; "numb*" is a prefix, "#50-99" a number
 
 @dataclass(frozen=True, slots=True)
 class _Group:
-    """Alternative terms, filed by their first word so a message finds its few at once."""
+    """Alternative terms, filed by their key word (the word fewest terms share: "pee" in
+    "could not pee"), so a message looks only at the few terms whose key it contains."""
 
-    by_head: dict[str, tuple[Term, ...]]
-
-    @property
-    def heads(self) -> frozenset[str]:
-        return frozenset(self.by_head)
+    by_key: dict[str, tuple[Term, ...]]
 
 
 Pattern = list[_Group]  # term groups that must all occur close together
@@ -108,11 +106,12 @@ class RedFlagScreener:
         """`dictionary` knows the real English words (the shipped word vectors by default):
         a real word is never read as a typo of a term ("trapped" is not "tripped")."""
         self._model = model
+        grouper = _Grouper(rules)
         self._signs = [
             _CompiledSign(
                 sign,
-                [_compile_pattern(p) for p in sign.patterns],
-                [_compile_pattern(p) for p in sign.mentions],
+                [grouper.pattern(p) for p in sign.patterns],
+                [grouper.pattern(p) for p in sign.mentions],
                 [_compile_term(t) for t in sign.unless],
             )
             for sign in rules.signs
@@ -120,15 +119,15 @@ class RedFlagScreener:
         self._negations = [_compile_term(cue) for cue in rules.negation_cues]
         self._reassurances = [_compile_term(cue) for cue in rules.negation_after]
         self._hedges = [_compile_term(hedge) for hedge in rules.hedges]
-        self._pain_context = _compile_group(rules.pain_context)
-        self._leg_terms = _compile_group(rules.leg_symptom_terms)
+        self._pain_context = grouper.group(rules.pain_context)
+        self._leg_terms = grouper.group(rules.leg_symptom_terms)
         terms = [
             *(
                 t
                 for s in self._signs
                 for p in (*s.match, *s.mention)
                 for g in p
-                for ts in g.by_head.values()
+                for ts in g.by_key.values()
                 for t in ts
             ),
             *(t for s in self._signs for t in s.unless),
@@ -138,20 +137,20 @@ class RedFlagScreener:
             *(
                 t
                 for group in (self._pain_context, self._leg_terms)
-                for ts in group.by_head.values()
+                for ts in group.by_key.values()
                 for t in ts
             ),
         ]
-        # Each pattern is filed under the heads of its most selective group: a message can
+        # Each pattern is filed under the keys of its most selective group: a message can
         # only match patterns filed under one of its words.
-        self._patterns_by_head: dict[str, list[int]] = {}
+        self._patterns_by_key: dict[str, list[int]] = {}
         self._pattern_owner: list[tuple[int, bool, Pattern]] = []  # (sign index, is mention, pattern)
         for index, compiled in enumerate(self._signs):
             for is_mention, patterns in ((False, compiled.match), (True, compiled.mention)):
                 for pattern in patterns:
-                    key_group = min(pattern, key=lambda g: len(g.by_head))
-                    for head in key_group.by_head:
-                        self._patterns_by_head.setdefault(head, []).append(len(self._pattern_owner))
+                    key_group = min(pattern, key=lambda g: len(g.by_key))
+                    for key in key_group.by_key:
+                        self._patterns_by_key.setdefault(key, []).append(len(self._pattern_owner))
                     self._pattern_owner.append((index, is_mention, pattern))
         fillers = {w for f in rules.fillers for w in normalise(f).words}
         words = dictionary or shipped_word_vectors()
@@ -175,7 +174,7 @@ class RedFlagScreener:
     def _screen_patterns(self, text: NormalisedText, pain_earlier: bool) -> Screening:
         words = self._lexicon.read(text)
         candidates: dict[int, tuple[list[Pattern], list[Pattern]]] = {}
-        numbers = {n for word in words.index for n in self._patterns_by_head.get(word, ())}
+        numbers = {n for word in words.index for n in self._patterns_by_key.get(word, ())}
         for number in sorted(numbers):
             sign_index, is_mention, pattern = self._pattern_owner[number]
             candidates.setdefault(sign_index, ([], []))[is_mention].append(pattern)
@@ -227,26 +226,39 @@ class _NegationScope:
         return bisect_right(reassurances, last) > bisect_right(reassurances, end)
 
 
-def _compile_pattern(groups: Sequence[Sequence[str]]) -> Pattern:
-    return [_compile_group(group) for group in groups]
+class _Grouper:
+    """Compiles term groups, keying each term by its word that the fewest terms share."""
 
+    def __init__(self, rules: RedFlagRules) -> None:
+        raw_terms = {
+            raw
+            for sign in rules.signs
+            for patterns in (sign.patterns, sign.mentions)
+            for pattern in patterns
+            for group in pattern
+            for raw in group
+        } | {*rules.pain_context, *rules.leg_symptom_terms}
+        self._frequency = Counter(word for raw in raw_terms for word in set(_compile_term(raw)))
 
-def _compile_group(group: Sequence[str]) -> _Group:
-    by_head: dict[str, list[Term]] = {}
-    for raw in group:
-        term = _compile_term(raw)
-        if term:
-            by_head.setdefault(term[0], []).append(term)
-    return _Group({head: tuple(terms) for head, terms in by_head.items()})
+    def pattern(self, groups: Sequence[Sequence[str]]) -> Pattern:
+        return [self.group(group) for group in groups]
+
+    def group(self, raw_terms: Sequence[str]) -> _Group:
+        by_key: dict[str, list[Term]] = {}
+        for raw in raw_terms:
+            term = _compile_term(raw)
+            if term:
+                key = min(term, key=lambda word: (self._frequency[word], -len(word)))
+                by_key.setdefault(key, []).append(term)
+        return _Group({key: tuple(terms) for key, terms in by_key.items()})
 
 
 def _occurs(group: _Group, words: _Words) -> bool:
     """Whether any of the group's terms occurs in the message."""
-    return any(
-        _find(t, words) for head in group.by_head.keys() & words.index.keys() for t in group.by_head[head]
-    )
+    return any(_find(t, words) for key in group.by_key.keys() & words.index.keys() for t in group.by_key[key])
 
 
+@cache
 def _compile_term(term: str) -> Term:
     """Normalise a content term the way messages are normalised, keeping stars and ranges."""
     words: list[str] = []
@@ -338,21 +350,26 @@ def _near_prefix(word: str, prefix: str) -> bool:
 
 def _find(term: Term, words: _Words) -> list[int]:
     """Ascending start positions where the term's words occur consecutively."""
-    starts = words.index.get(term[0], [])
-    if len(term) == 1 or not starts:
+    index = words.index
+    starts = index.get(term[0])
+    if not starts:
+        return []
+    if len(term) == 1:
         return starts
     found = words.found.get(term)
     if found is None:
-        # Walk the positions of the term's rarest word: linear in the fewest occurrences.
-        offset = min(range(len(term)), key=lambda k: len(words.index.get(term[k], ())))
-        forms, span = words.forms, len(term)
-        found = [
-            i
-            for p in words.index.get(term[offset], ())
-            if (i := p - offset) >= 0
-            and i + span <= len(forms)
-            and all(term[k] in forms[i + k] for k in range(span))
-        ]
+        found = []
+        if all(word in index for word in term):  # most terms of a concept fail here, cheaply
+            # Walk the positions of the term's rarest word: linear in the fewest occurrences.
+            offset = min(range(len(term)), key=lambda k: len(index[term[k]]))
+            forms, span = words.forms, len(term)
+            found = [
+                i
+                for p in index[term[offset]]
+                if (i := p - offset) >= 0
+                and i + span <= len(forms)
+                and all(term[k] in forms[i + k] for k in range(span))
+            ]
         words.found[term] = found
     return found
 
@@ -427,15 +444,15 @@ def _occurrences(
 def _pattern_matches(pattern: Pattern, words: _Words, window: int) -> list[_Span]:
     """Each occurrence where a term of every group lies within `window` of the first group's."""
     present = words.index.keys()
-    if not all(not group.by_head.keys().isdisjoint(present) for group in pattern):
+    if not all(not group.by_key.keys().isdisjoint(present) for group in pattern):
         return []  # some group has no term starting here: the common, cheap case
     group_spans = []
     for group in pattern:
         spans = sorted(
             {
                 (s, s + len(t) - 1)
-                for head in group.by_head.keys() & present
-                for t in group.by_head[head]
+                for key in group.by_key.keys() & present
+                for t in group.by_key[key]
                 for s in _find(t, words)
             }
         )

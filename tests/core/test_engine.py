@@ -187,3 +187,17 @@ def test_urgent_command_says_whom_to_call_and_sources_are_ordered_by_trust() -> 
     library = shipped_library()
     assert "call 112" in urgent_info(library, "112").plain()
     assert sources_info(library, "999").lines[0].endswith("trust: clinical")
+
+
+@pytest.mark.parametrize("addressed", [True, False])
+def test_a_red_flag_past_the_matchers_cut_still_opens_the_reply(engine: Engine, addressed: bool) -> None:
+    # Telegram allows 4,096 characters; matching reads 4,000, the screen reads them all.
+    story = ("Long run diary: easy miles along the canal, tempo on Thursday, hills on Sunday. " * 60)[:4010]
+    reply = ask(engine, story + " I can't pee.", addressed=addressed)
+    assert reply and reply.safety and reply.safety.level is Urgency.EMERGENCY
+    assert render_plain(reply).startswith("🚨")
+
+
+def test_a_story_of_a_past_episode_still_gets_the_safety_message(engine: Engine) -> None:
+    reply = ask(engine, "Last year I lost all feeling in both legs for a day after a long run.")
+    assert reply and reply.safety and reply.safety.level is Urgency.EMERGENCY

@@ -16,7 +16,7 @@ import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
 
@@ -32,20 +32,41 @@ MAX_WINDOW_WORDS = 80  # a run-on "sentence" is read in pieces of this many word
 
 def features(words: Sequence[str]) -> list[int]:
     """Hashed feature ids of a span of words: words, word pairs and word beginnings."""
-    keys = [f"w:{w}" for w in words]
-    keys += [f"b:{a} {b}" for a, b in pairwise(words)]
-    keys += [f"p:{w[:PREFIX_LENGTH]}" for w in words if len(w) > PREFIX_LENGTH]
-    return sorted({zlib.crc32(key.encode()) % BUCKETS for key in keys})
+    return sorted(_feature_set(tuple(words)))
 
 
-def windows(text: NormalisedText) -> list[tuple[str, ...]]:
-    """The spans the model reads: each sentence, and each pair of neighbouring sentences."""
-    sentences: list[tuple[str, ...]] = []
-    for start, end in text.sentences():
-        for piece in range(start, end, MAX_WINDOW_WORDS):
-            sentences.append(text.words[piece : min(end, piece + MAX_WINDOW_WORDS)])
-    pairs = [a + b for a, b in pairwise(sentences)]
-    return sentences + pairs
+def _feature_set(words: tuple[str, ...]) -> set[int]:
+    ids: set[int] = set()
+    for word_ids in map(_word_ids, words):
+        ids.update(word_ids)
+    ids.update(map(_pair_id, words, words[1:]))
+    return ids
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_ids(word: str) -> tuple[int, ...]:
+    """The word's own feature and, for a long word, its beginning's (cached: words repeat)."""
+    if len(word) > PREFIX_LENGTH:
+        return _hash(f"w:{word}"), _hash(f"p:{word[:PREFIX_LENGTH]}")
+    return (_hash(f"w:{word}"),)
+
+
+@lru_cache(maxsize=1 << 16)
+def _pair_id(first: str, second: str) -> int:
+    return _hash(f"b:{first} {second}")
+
+
+def _hash(key: str) -> int:
+    return zlib.crc32(key.encode()) % BUCKETS
+
+
+def sentence_pieces(text: NormalisedText) -> list[tuple[str, ...]]:
+    """The message's sentences, a run-on one cut into pieces of MAX_WINDOW_WORDS words."""
+    return [
+        text.words[piece : min(end, piece + MAX_WINDOW_WORDS)]
+        for start, end in text.sentences()
+        for piece in range(start, end, MAX_WINDOW_WORDS)
+    ]
 
 
 @dataclass(frozen=True)
@@ -59,13 +80,24 @@ class RedFlagModel:
 
     def probability(self, words: Sequence[str]) -> float:
         """How much a span of words reads like a red-flag report, 0 to 1."""
-        ids = features(words)
-        logit = self.bias + (float(self.weights[ids].sum()) if ids else 0.0)
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+        return self._probability(_feature_set(tuple(words)))
 
     def best(self, text: NormalisedText) -> float:
-        """The highest probability over the message's sentences and sentence pairs."""
-        return max((self.probability(span) for span in windows(text)), default=0.0)
+        """The highest probability over the message's sentences and neighbouring pairs.
+
+        A pair's features are its two sentences' plus the word pair across the boundary,
+        so each sentence is hashed once.
+        """
+        pieces = sentence_pieces(text)
+        sets = [_feature_set(piece) for piece in pieces]
+        scores = [self._probability(ids) for ids in sets]
+        for (first, second), (first_ids, second_ids) in zip(pairwise(pieces), pairwise(sets), strict=True):
+            scores.append(self._probability(first_ids | second_ids | {_pair_id(first[-1], second[0])}))
+        return max(scores, default=0.0)
+
+    def _probability(self, ids: set[int]) -> float:
+        logit = self.bias + (float(self.weights[list(ids)].sum()) if ids else 0.0)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
 
     def fires(self, text: NormalisedText) -> bool:
         return self.best(text) >= self.threshold

@@ -316,28 +316,30 @@ class _Lexicon:
 
     def read(self, text: NormalisedText) -> _Words:
         """The message's words as term-word sets, fillers skipped, clauses numbered."""
+        forms_of, fillers = self.forms, self._fillers
+        clause_starts, sentence_starts = text.clause_starts, text.sentence_starts
         forms: list[frozenset[str]] = []
         clause: list[int] = []
-        clause_bounds: list[tuple[int, int]] = []
         sentence: list[int] = []
-        number = -1
-        sentence_number = 0
-        for position, word in enumerate(text.words):
-            if position and position in text.sentence_starts:
-                sentence_number += 1
-            if word in self._fillers:
-                continue
-            sentence.append(sentence_number)
-            if position in text.clause_starts or number < 0:
-                number += 1
-                clause_bounds.append((len(forms), len(forms)))
-            clause.append(number)
-            clause_bounds[number] = (clause_bounds[number][0], len(forms))
-            forms.append(self.forms(word))
+        clause_bounds: list[tuple[int, int]] = []
         index: dict[str, list[int]] = {}
-        for position, word_forms in enumerate(forms):
+        sentence_number = clause_start = 0
+        for position, word in enumerate(text.words):
+            if position in clause_starts and len(forms) > clause_start:  # a clause with words ends
+                clause_bounds.append((clause_start, len(forms) - 1))
+                clause_start = len(forms)
+            if position and position in sentence_starts:
+                sentence_number += 1
+            if word in fillers:
+                continue
+            word_forms = forms_of(word)
             for form in word_forms:
-                index.setdefault(form, []).append(position)
+                index.setdefault(form, []).append(len(forms))
+            forms.append(word_forms)
+            clause.append(len(clause_bounds))
+            sentence.append(sentence_number)
+        if len(forms) > clause_start:
+            clause_bounds.append((clause_start, len(forms) - 1))
         return _Words(forms, index, clause, clause_bounds, sentence, {})
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bot.core.normalisation import normalise
-from bot.core.red_flag_model import BUCKETS, RedFlagModel, features, shipped_red_flag_model, windows
+from bot.core.red_flag_model import BUCKETS, RedFlagModel, features, sentence_pieces, shipped_red_flag_model
 from bot.core.replies import safety_notice
 from bot.core.safety import POSSIBLE_RED_FLAG, RedFlagScreener
 from bot.core.types import Urgency
@@ -28,14 +28,18 @@ def test_features_are_stable_hashes_in_range() -> None:
 
 
 def test_the_model_reads_each_sentence_and_each_neighbouring_pair() -> None:
-    spans = windows(normalise("First one. Second one. Third one."))
-    assert ("first", "one") in spans and ("first", "one", "second", "one") in spans
-    assert len(spans) == 3 + 2
+    # "numb" and "legs" only meet in the pair of sentences.
+    model = RedFlagModel(np.zeros(BUCKETS, dtype=np.float32), bias=-5.0, threshold=0.5)
+    pair = features(("numb", "legs"))
+    single = set(features(("numb",))) | set(features(("legs",)))
+    model.weights[list(set(pair) - single)] = 10.0  # only the word pair "numb legs" counts
+    assert model.fires(normalise("So numb. Legs too."))
+    assert not model.fires(normalise("So numb. Not much. Legs too."))
 
 
 def test_a_run_on_message_is_read_in_bounded_pieces() -> None:
-    spans = windows(normalise("word " * 1000, limit=None))
-    assert max(len(s) for s in spans) <= 160
+    pieces = sentence_pieces(normalise("word " * 1000, limit=None))
+    assert max(len(piece) for piece in pieces) <= 80 and sum(map(len, pieces)) == 1000
 
 
 def test_the_shipped_model_loads_and_has_a_threshold() -> None:

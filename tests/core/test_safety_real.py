@@ -1,0 +1,87 @@
+"""The red-flag screen on real people's words (tests/data/real_red_flags/), held at floors.
+
+The floors sit a little under what the shipped screen measured (bench/safety_bench.py,
+2026-11-29: held-out emergency and urgent reports caught at urgent or above 64.9%, false
+alarms on real running chat 11.6%; development part 89.9% and 7.0%), so a change that
+makes the screen miss more real reports fails here. The held-out part is only read as
+these figures; nothing is tuned on it. Issue 12's goal (97% held out, at most 5% false
+alarms) is not met yet: see README, "Measured".
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from bot.core.engine import PreparedLibrary
+from bot.core.normalisation import normalise
+from bot.core.safety import RedFlagScreener
+from bot.core.types import Urgency
+from tests.core.helpers import shipped_library
+
+CORPUS = Path(__file__).parents[1] / "data" / "real_red_flags"
+FLOORS = {  # part: (recall of emergency and urgent reports at urgent or above, most false alarms)
+    "dev": (0.88, 0.09),
+    "heldout": (0.62, 0.14),
+}
+
+
+@cache
+def items(part: str) -> tuple[dict, ...]:
+    lines = (CORPUS / f"{part}.jsonl").read_text(encoding="utf-8").splitlines()
+    return tuple(item for item in map(json.loads, lines) if not item.get("disputed"))
+
+
+@cache
+def _screener() -> RedFlagScreener:
+    return PreparedLibrary.build(shipped_library()).screener
+
+
+def alarm_rank(text: str) -> int:
+    """0 (nothing), 1 (soon) or 2 (urgent or emergency: the reply says see a doctor today or call)."""
+    screener = _screener()
+    result = screener.screen(normalise(text, limit=None))
+    if result.possible or (result.level and result.level.rank >= Urgency.URGENT.rank):
+        return 2
+    return 1 if result.level else 0
+
+
+@pytest.mark.parametrize("part", sorted(FLOORS))
+def test_real_reports_are_caught_and_real_chat_is_left_alone(part: str) -> None:
+    serious = [i for i in items(part) if i["level"] in ("emergency", "urgent")]
+    negatives = [i for i in items(part) if i["level"] == "none"]
+    recall = sum(alarm_rank(i["text"]) == 2 for i in serious) / len(serious)
+    false_alarms = sum(alarm_rank(i["text"]) > 0 for i in negatives) / len(negatives)
+    least_recall, most_false_alarms = FLOORS[part]
+    assert recall >= least_recall, f"{part}: recall {recall:.1%}"
+    assert false_alarms <= most_false_alarms, f"{part}: false alarms {false_alarms:.1%}"
+
+
+def test_the_corpus_is_real_split_by_site_and_big_enough() -> None:
+    dev, heldout = items("dev"), items("heldout")
+    assert not {i["site"] for i in dev} & {i["site"] for i in heldout}, "a site in both parts"
+    assert len(heldout) >= 0.4 * (len(dev) + len(heldout))
+    everything = dev + heldout
+    assert all(i["url"].startswith(("http://", "https://")) and i["text"].strip() for i in everything)
+    assert sum(i["level"] != "none" for i in everything) >= 400
+    assert sum(i["level"] == "none" for i in everything) >= 400
+
+
+RESERVED = Path(__file__).parents[3] / "shared" / "reserved-pages.txt"
+
+
+def _page(url: str) -> str:
+    """A page's address without scheme, "www.", query, anchor or trailing slash."""
+    address = url.split("://", 1)[-1].split("#", 1)[0].split("?", 1)[0].rstrip("/").lower()
+    host, _, path = address.partition("/")
+    return host.removeprefix("www.").split(":", 1)[0] + "/" + path
+
+
+@pytest.mark.skipif(not RESERVED.exists(), reason="the list of reserved pages sits beside the repository")
+def test_no_item_comes_from_a_page_reserved_for_the_independent_check() -> None:
+    lines = RESERVED.read_text(encoding="utf-8").splitlines()
+    reserved = {_page(line) for line in lines if line.strip() and not line.startswith("#")}
+    assert not [i["url"] for i in items("dev") + items("heldout") if _page(i["url"]) in reserved]

@@ -145,3 +145,20 @@ def test_a_wall_of_negations_is_noticed_not_fired(screener: RedFlagScreener) -> 
 )
 def test_a_denial_elsewhere_does_not_cancel_a_sign(screener: RedFlagScreener, text: str) -> None:
     assert screen(screener, text).level is Urgency.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    ("text", "persistent"),
+    [
+        ("back's been sore 3 weeks now", False),  # three weeks is not four to six
+        ("coming back after 2 months off, back a bit stiff on the first run", False),  # a break
+        ("about a month ago I pulled my back, it was fine again after a week", False),  # a story
+        ("back's been sore for 6 weeks now", True),
+        ("two months of lower back pain and no better", True),
+        ("hurt my back 3 months ago and it still aches every day", True),
+    ],
+)
+def test_persistent_pain_fires_only_on_four_weeks_or_more(
+    screener: RedFlagScreener, text: str, persistent: bool
+) -> None:
+    assert ("persistent_pain" in {s.id for s in screen(screener, text).fired}) is persistent

@@ -44,7 +44,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     emergency_number = args.emergency_number or settings.emergency_number
     if command == "ask":
-        return _ask(Engine(library, emergency_number), args.message, as_json=args.json, explain=args.explain)
+        return _ask(
+            Engine(library, emergency_number),
+            args.message,
+            as_json=args.json,
+            explain=args.explain,
+            one_conversation=args.one_conversation,
+        )
     if command == "chat":
         return chat(Engine(library, emergency_number), sys.stdin, sys.stdout)
     if command in ("report", "suggest"):
@@ -69,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("message", help='the message, or "-" to read one message per line from stdin')
     ask.add_argument("--json", action="store_true", help="print one JSON object per message")
     ask.add_argument("--explain", action="store_true", help="with --json: add why it matched")
+    ask.add_argument(
+        "--one-conversation",
+        action="store_true",
+        help='with "-": read all lines as one member\'s messages in order (follow-ups); '
+        "by default each line is a separate member",
+    )
     ask.add_argument("--content-dir", help="content folder (default: CONTENT_DIR or ./content)")
     validate = sub.add_parser("validate", help="check the content library; exit 1 on any problem")
     validate.add_argument("content_dir", nargs="?", help="content folder (default: CONTENT_DIR or ./content)")
@@ -150,11 +162,14 @@ def _validate(content_dir: Path, *, report: bool = False, show_all: bool = False
     return 0
 
 
-def _ask(engine: Engine, message: str, *, as_json: bool, explain: bool) -> int:
+def _ask(engine: Engine, message: str, *, as_json: bool, explain: bool, one_conversation: bool) -> int:
     lines = sys.stdin if message == "-" else [message]
-    for line in lines:
+    for number, line in enumerate(lines):
         text = line.rstrip("\n")
-        reply = engine.handle(IncomingMessage(text=text))
+        # Each line is its own member unless asked otherwise: no line is read as a follow-up
+        # of an unrelated one.
+        conversation = "ask" if one_conversation else f"ask-{number}"
+        reply = engine.handle(IncomingMessage(text=text, conversation_id=conversation))
         if reply is None:  # cannot happen for addressed messages; kept for type safety
             continue
         if as_json:

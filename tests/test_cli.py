@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parent.parent
 FIELDS = {"answered", "intent", "topic", "score", "urgent", "urgency", "red_flags", "text", "sources"}
 
@@ -42,6 +44,18 @@ def test_ask_json_reads_one_message_per_line_from_stdin() -> None:
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 4 and all(set(d) == FIELDS for d in lines)
     assert lines[0]["topic"] == "smalltalk" and lines[3]["answered"] is False
+
+
+@pytest.mark.parametrize(
+    ("flags", "second"), [((), (None, False)), (("--one-conversation",), ("prevention", True))]
+)
+def test_ask_reads_lines_as_separate_members_unless_one_conversation(
+    flags: tuple[str, ...], second: tuple[str | None, bool]
+) -> None:
+    stdin = "why does my lower back hurt after long runs?\nand how do I stop it?\n"
+    lines = [json.loads(line) for line in run("ask", "--json", *flags, "-", stdin=stdin).stdout.splitlines()]
+    assert lines[0]["topic"] == "causes"
+    assert (lines[1]["topic"], lines[1]["answered"]) == second
 
 
 def test_emergency_number_setting() -> None:

@@ -18,7 +18,7 @@ from bot.core.engine import Engine
 from bot.core.located_yaml import ContentError
 from bot.core.replies import render_plain
 from bot.core.types import IncomingMessage, Reply
-from bot.settings import Settings, SettingsError, environment
+from bot.settings import EMERGENCY_NUMBER, EMERGENCY_NUMBER_HELP, Settings, SettingsError, environment
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,13 +60,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(settings, library, emergency_number)
 
 
+def _emergency_number(value: str) -> str:
+    if not EMERGENCY_NUMBER.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"use {EMERGENCY_NUMBER_HELP}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="A lower-back-pain advice bot for running clubs (terminal, Telegram, Discord).",
     )
     parser.add_argument(
-        "--emergency-number", choices=("999", "911", "112"), help="overrides EMERGENCY_NUMBER"
+        "--emergency-number", type=_emergency_number, help="overrides EMERGENCY_NUMBER (2 to 4 digits)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no tokens needed)")

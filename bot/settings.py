@@ -18,7 +18,9 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-EMERGENCY_NUMBERS = ("999", "911", "112")
+# Any 2 to 4 digits: 999 (UK), 911 (US, Canada), 112 (EU), 000 (Australia), 111 (New Zealand)...
+EMERGENCY_NUMBER = re.compile(r"[0-9]{2,4}")
+EMERGENCY_NUMBER_HELP = "2 to 4 digits, such as 999 (UK), 911 (US, Canada), 112 (EU), 000 (Australia)"
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 ADMIN_PLATFORMS = ("telegram", "discord")
@@ -134,8 +136,8 @@ class Settings:
             return value
 
         number = get("EMERGENCY_NUMBER", "999")
-        if number not in EMERGENCY_NUMBERS:
-            problems.append(f"EMERGENCY_NUMBER: use one of {', '.join(EMERGENCY_NUMBERS)}, got {number!r}")
+        if not EMERGENCY_NUMBER.fullmatch(number):
+            problems.append(f"EMERGENCY_NUMBER: use {EMERGENCY_NUMBER_HELP}; got {number!r}")
             number = "999"
         level = get("LOG_LEVEL", "INFO").upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -515,11 +515,14 @@ class Store:
         if self.backend != "sqlite":
             # Without a timeout an unreachable server holds start-up for a minute or more.
             return create_async_engine(
-                self._url, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT}
+                self._url,
+                pool_pre_ping=True,
+                connect_args={"timeout": CONNECT_TIMEOUT},
+                hide_parameters=True,  # a failed write must not log members' words
             )
         if self._url.database and self._url.database != ":memory:":
             Path(self._url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(self._url)
+        engine = create_async_engine(self._url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_connected)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine

@@ -140,7 +140,7 @@ def test_deployment_mistakes_are_one_clear_line(env: dict[str, str], start: str)
 
 
 def test_parse_reports_every_problem_and_keeps_defaults() -> None:
-    settings, problems = Settings.parse({"ADMIN_IDS": "x", "HEALTH_PORT": "0", "EMERGENCY_NUMBER": "000"})
+    settings, problems = Settings.parse({"ADMIN_IDS": "x", "HEALTH_PORT": "0", "EMERGENCY_NUMBER": "12345"})
     assert len(problems) == 3 and settings.health_port is None and settings.emergency_number == "999"
 
 
@@ -151,3 +151,15 @@ def test_every_setting_is_documented_in_env_example() -> None:
     example = (root / ".env.example").read_text(encoding="utf-8")
     documented = set(re.findall(r"^#? ?([A-Z_]+)=", example, flags=re.MULTILINE))
     assert len(names) > 25 and names <= documented, sorted(names - documented)
+
+
+@pytest.mark.parametrize("number", ["999", "911", "112", "000", "111", "1122"])
+def test_any_emergency_number_of_two_to_four_digits(number: str) -> None:
+    settings, problems = Settings.parse({"EMERGENCY_NUMBER": number})
+    assert not problems and settings.emergency_number == number
+
+
+@pytest.mark.parametrize("number", ["9", "12345", "99a", "\uff19\uff19\uff19", "+44999"])
+def test_an_emergency_number_that_cannot_be_dialled_is_refused(number: str) -> None:
+    _, problems = Settings.parse({"EMERGENCY_NUMBER": number})
+    assert [p for p in problems if p.startswith("EMERGENCY_NUMBER: use 2 to 4 digits")]

@@ -104,7 +104,8 @@ async def test_an_unreadable_file_is_a_failed_reload_not_a_dead_watcher(
     _engine, _, results = running
     (content / "sources" / "broken.txt").write_bytes(b"---\nid: x\n---\n\xff\xfe not utf-8")
     result = await results.next()
-    assert not result.ok and "could not be loaded" in result.render()
+    # The file and line, not just the folder (it used to say only "could not be loaded").
+    assert not result.ok and "broken.txt:4: not UTF-8 text" in result.render()
     (content / "sources" / "broken.txt").unlink()
     assert (await results.next()).ok
 

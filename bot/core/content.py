@@ -12,7 +12,9 @@ file, line and field; it never returns a half-checked library.
 
 from __future__ import annotations
 
+import codecs
 import re
+import stat
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -180,20 +182,61 @@ def load_library(content_dir: Path | str) -> Library:
         raise ContentError([ContentProblem(str(root), 0, "", "content folder not found")])
     sources, source_texts = _load_sources(root, checker)
     intents = _load_intents(root, checker, sources, source_texts)
-    red_flags = _read_file(root / "red_flags.yaml", checker, _parse_red_flags)
-    messages = _read_file(root / "messages.yaml", checker, _parse_messages)
-    vocabulary = _read_file(root / "vocabulary.yaml", checker, _parse_vocabulary)
+    red_flags = _read_file(root, root / "red_flags.yaml", checker, _parse_red_flags)
+    messages = _read_file(root, root / "messages.yaml", checker, _parse_messages)
+    vocabulary = _read_file(root, root / "vocabulary.yaml", checker, _parse_vocabulary)
     if checker.problems or red_flags is None or messages is None or vocabulary is None:
         raise ContentError(checker.problems)
     return Library(sources, tuple(intents), red_flags, messages, vocabulary)
 
 
-def _read_file(path: Path, checker: _Checker, parse: Callable[[LocatedDocument, _Checker], Any]) -> Any:
+MAX_FILE_BYTES = 2_000_000  # far above any real content file; bounds what a mistake can cost
+
+
+def read_content_text(path: Path, root: Path) -> str:
+    """A content file's text, or ContentError saying what is wrong with the file.
+
+    Only regular files inside the content folder are read (no symlink out of it, no FIFO
+    or device: a FIFO would hang the reader), at most MAX_FILE_BYTES, as strict UTF-8.
+    """
+
+    def problem(message: str, line: int = 0) -> ContentError:
+        return ContentError([ContentProblem(str(path), line, "", message)])
+
     try:
-        doc = load_located(path.read_text(encoding="utf-8"), str(path))
+        resolved = path.resolve(strict=True)
+        info = resolved.stat()
     except FileNotFoundError:
-        checker.problems.append(ContentProblem(str(path), 0, "", "file not found"))
-        return None
+        raise problem("file not found") from None
+    except OSError as exc:
+        raise problem(f"cannot read the file: {exc.strerror or exc}") from None
+    if not resolved.is_relative_to(root.resolve()):
+        raise problem("points outside the content folder (a symlink?): copy the file in instead")
+    if not stat.S_ISREG(info.st_mode):
+        raise problem("not a regular file (a folder, a FIFO or a device)")
+    if info.st_size > MAX_FILE_BYTES:
+        raise problem(f"file too large ({info.st_size:,} bytes; at most {MAX_FILE_BYTES:,})")
+    try:
+        data = resolved.read_bytes()[: MAX_FILE_BYTES + 1]
+    except OSError as exc:
+        raise problem(f"cannot read the file: {exc.strerror or exc}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise problem("saved as UTF-16 or UTF-32: save it as UTF-8", 1)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise problem(f"not UTF-8 text (byte {exc.start}): save the file as UTF-8", line) from None
+    if "\x00" in text:
+        raise problem("contains a NUL character", text[: text.index("\x00")].count("\n") + 1)
+    return text
+
+
+def _read_file(
+    root: Path, path: Path, checker: _Checker, parse: Callable[[LocatedDocument, _Checker], Any]
+) -> Any:
+    try:
+        doc = load_located(read_content_text(path, root), str(path))
     except ContentError as exc:
         checker.problems.extend(exc.problems)
         return None
@@ -210,7 +253,7 @@ def _load_sources(root: Path, checker: _Checker) -> tuple[dict[str, Source], dic
     if not files:
         checker.problems.append(ContentProblem(str(root / "sources"), 0, "", "no source documents"))
     for path in files:
-        parsed = _parse_source(path, checker)
+        parsed = _parse_source(root, path, checker)
         if parsed is None:
             continue
         source, body = parsed
@@ -222,8 +265,12 @@ def _load_sources(root: Path, checker: _Checker) -> tuple[dict[str, Source], dic
     return sources, texts
 
 
-def _parse_source(path: Path, checker: _Checker) -> tuple[Source, str] | None:
-    text = path.read_text(encoding="utf-8")
+def _parse_source(root: Path, path: Path, checker: _Checker) -> tuple[Source, str] | None:
+    try:
+        text = read_content_text(path, root)
+    except ContentError as exc:
+        checker.problems.extend(exc.problems)
+        return None
     parts = text.split("---\n", 2)
     if not text.startswith("---\n") or len(parts) < 3:
         checker.problems.append(ContentProblem(str(path), 1, "", "must open with a '---' front-matter block"))
@@ -268,7 +315,7 @@ def _load_intents(
         checker.problems.append(ContentProblem(str(root / "intents"), 0, "", "no intent files"))
     for path in files:
         try:
-            doc = load_located(path.read_text(encoding="utf-8"), str(path))
+            doc = load_located(read_content_text(path, root), str(path))
         except ContentError as exc:
             checker.problems.extend(exc.problems)
             continue
@@ -322,16 +369,23 @@ def _parse_intent(
         usable = ", ".join(t for t in TOPICS if t != "urgent")
         checker.add(doc, (*path, "topic"), f"unknown topic {topic!r} (use one of: {usable})")
     examples = checker.text_list(doc, fields.get("examples"), (*path, "examples"))
+    for i in range(len(examples)):
+        if (*path, "examples", i) in doc.folded:
+            checker.add(
+                doc,
+                (*path, "examples", i),
+                "this example runs over two lines: if it is two examples, start the second with '- '",
+            )
     if "examples" in fields and len(examples) < MIN_EXAMPLES:
         checker.add(doc, (*path, "examples"), f"needs at least {MIN_EXAMPLES} phrasings, has {len(examples)}")
     lead_in = checker.text(doc, fields.get("lead_in"), (*path, "lead_in"))
     snippets = _parse_answer(doc, checker, fields.get("answer"), (*path, "answer"), sources, source_texts)
-    if topic in ANSWERLESS_TOPICS:
+    if isinstance(topic, str) and topic in ANSWERLESS_TOPICS:
         if snippets:
             checker.add(doc, (*path, "answer"), f"{topic} intents reply with their lead_in only")
         if not lead_in:
             checker.add(doc, (*path, "lead_in"), f"{topic} intents need a lead_in (their reply)")
-    elif "answer" in fields and not 1 <= len(fields["answer"] or []) <= MAX_SNIPPETS:
+    elif isinstance(fields.get("answer"), list) and not 1 <= len(fields["answer"]) <= MAX_SNIPPETS:
         checker.add(doc, (*path, "answer"), f"needs 1 to {MAX_SNIPPETS} snippets")
     elif "answer" not in fields:
         checker.add(doc, path, "missing field 'answer'")
@@ -458,7 +512,11 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
     concepts.check_all()
     signs: list[RedFlagSign] = []
     seen: set[str] = set()
-    for index, entry in enumerate(top.get("signs") or []):
+    entries = top.get("signs")
+    if entries is not None and not isinstance(entries, list):
+        checker.add(doc, ("signs",), "expected a list of signs")
+        entries = []
+    for index, entry in enumerate(entries or []):
         path = ("signs", index)
         fields = checker.mapping(
             doc,
@@ -548,11 +606,27 @@ def _parse_messages(doc: LocatedDocument, checker: _Checker) -> Messages | None:
     safety_map = checker.mapping(doc, top.get("safety"), ("safety",), _SAFETY_LEVELS) or {}
     safety = {level: checker.text(doc, safety_map.get(level), ("safety", level)) for level in _SAFETY_LEVELS}
     for level, text in safety.items():
-        fields = {name for _, name, _, _ in Formatter().parse(text) if name is not None}
-        if fields - {"number", "signs"}:
-            checker.add(doc, ("safety", level), "the placeholders allowed are {number} and {signs}")
+        problem = _template_problem(text)
+        if problem:
+            checker.add(doc, ("safety", level), problem)
     texts = {name: checker.text(doc, top.get(name), (name,)) for name in _MESSAGE_FIELDS}
     return Messages(safety=safety, **texts)
+
+
+def _template_problem(text: str) -> str:
+    """What is wrong with a safety message's placeholders ("" when nothing is)."""
+    try:
+        parts = list(Formatter().parse(text))
+    except ValueError:
+        return "a '{' or '}' without its pair: write {number} or {signs}, or double it ({{) for the sign"
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in ("number", "signs"):
+            return "the placeholders allowed are {number} and {signs}"
+        if spec or conversion:
+            return f"write {{{name}}} plainly, with nothing after the name"
+    return ""
 
 
 def _parse_vocabulary(doc: LocatedDocument, checker: _Checker) -> Vocabulary | None:

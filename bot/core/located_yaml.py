@@ -42,6 +42,7 @@ class LocatedDocument:
     file: str
     data: Any
     lines: dict[Path, int]
+    folded: frozenset[Path] = frozenset()  # plain texts that ran over several lines
 
     def line(self, path: Path) -> int:
         """The line of `path`, or of its nearest ancestor that has one."""
@@ -69,8 +70,8 @@ def load_located(text: str, file: str) -> LocatedDocument:
     loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
-        lines: dict[Path, int] = {}
-        data = _convert(loader, node, (), lines) if node is not None else None
+        walk = _Walk(loader)
+        data = walk.convert(node, ()) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -79,27 +80,54 @@ def load_located(text: str, file: str) -> LocatedDocument:
         raise ContentError([ContentProblem(file, 1, "", f"not valid YAML: {exc}")]) from exc
     finally:
         loader.dispose()
-    return LocatedDocument(file, data, lines)
+    return LocatedDocument(file, data, walk.lines, frozenset(walk.folded))
 
 
-def _convert(loader: Any, node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_COLLECTION_TAGS:
-        # The safe loader would refuse this tag; walking the node ourselves must too.
-        raise yaml.constructor.ConstructorError(
-            None, None, f"tag {node.tag!r} is not allowed", node.start_mark
-        )
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)  # resolves merge keys (<<) the way safe_load does
+MAX_VALUES = 200_000  # values after aliases are expanded: a few kilobytes can expand to billions
+
+
+class _Walk:
+    """Converts a composed YAML node tree to plain data, keeping each value's line."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+        self.lines: dict[Path, int] = {}
+        self.folded: set[Path] = set()
+        self._values = 0
+
+    def convert(self, node: yaml.Node, path: Path) -> Any:
+        self._values += 1
+        if self._values > MAX_VALUES:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"more than {MAX_VALUES:,} values (aliases expanding?)", node.start_mark
+            )
+        self.lines[path] = node.start_mark.line + 1
+        tag_allowed = node.tag in _PLAIN_COLLECTION_TAGS
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not tag_allowed:
+            # The safe loader would refuse this tag; walking the node ourselves must too.
+            raise yaml.constructor.ConstructorError(
+                None, None, f"tag {node.tag!r} is not allowed", node.start_mark
+            )
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(child, (*path, i)) for i, child in enumerate(node.value)]
+        if not node.style and node.end_mark.line > node.start_mark.line:  # plain: "" (libyaml) or None
+            self.folded.add(path)
+        return self._loader.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
+        self._loader.flatten_mapping(node)  # resolves merge keys (<<) the way safe_load does
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be plain text, not a list or a mapping", key_node.start_mark
+                )
+            key = self._loader.construct_object(key_node, deep=True)
             if key in result:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark
                 )
-            result[key] = _convert(loader, value_node, (*path, str(key)), lines)
+            result[key] = self.convert(value_node, (*path, str(key)))
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(loader, child, (*path, i), lines) for i, child in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,119 @@ def test_upper_back_words_are_optional_but_must_be_a_list(content: Path) -> None
     text = vocabulary.read_text(encoding="utf-8")
     vocabulary.write_text(text[: text.index("upper_back_words:")], encoding="utf-8")
     assert load_library(content).vocabulary.upper_back_words == ()
+
+
+# --- every kind of bad file is a file:line: field: problem, never a traceback (hardening) ---
+
+INTENT_FILE = Path("intents") / "should_i_run.yaml"
+
+
+def _write_bytes(relative: Path | str, data: bytes) -> Callable[[Path], None]:
+    return lambda content: (content / relative).write_bytes(data)
+
+
+def _edit(relative: Path | str, old: str, new: str) -> Callable[[Path], None]:
+    return lambda content: edit(content / relative, old, new)
+
+
+BAD_FILES = [
+    (
+        "answer is a number",
+        _edit(
+            INTENT_FILE,
+            '    answer:\n      - source: clinic\n        quote: "Once your back pain starts, stop running."',
+            "    answer: 5",
+        ),
+        ("should_i_run.yaml", 7, "intents[0].answer", "expected a list"),
+    ),
+    (
+        "topic is a list",
+        _edit(INTENT_FILE, "topic: should_i_run", "topic: [relief]"),
+        ("should_i_run.yaml", 3, "intents[0].topic", "unknown topic"),
+    ),
+    (
+        "signs is a number",
+        _edit("red_flags.yaml", "\nsigns:\n", "\nsigns: 7\nxsigns:\n"),
+        ("red_flags.yaml", None, "signs", "expected a list of signs"),
+    ),
+    (
+        "a list as a key",
+        _edit(INTENT_FILE, "    topic: should_i_run", "    [a, b]: 1\n    topic: should_i_run"),
+        ("should_i_run.yaml", 3, "", "a key must be plain text"),
+    ),
+    (
+        "an unpaired brace",
+        _edit("messages.yaml", "Call {number} or go", "Call {number or go"),
+        ("messages.yaml", None, "safety.emergency", "without its pair"),
+    ),
+    (
+        "a format spec",
+        _edit("messages.yaml", "Call {number} or go", "Call {number:>300000000} or go"),
+        ("messages.yaml", None, "safety.emergency", "plainly"),
+    ),
+    (
+        "UTF-16",
+        lambda c: (c / "messages.yaml").write_bytes((c / "messages.yaml").read_text().encode("utf-16")),
+        ("messages.yaml", 1, "", "UTF-16"),
+    ),
+    (
+        "a Latin-1 byte",
+        _write_bytes("vocabulary.yaml", b"synonyms: {}\nback_words: [caf\xe9]\n"),
+        ("vocabulary.yaml", 2, "", "not UTF-8"),
+    ),
+    (
+        "a NUL",
+        _write_bytes("vocabulary.yaml", b"synonyms: {}\n\nback_words: [a\x00]\n"),
+        ("vocabulary.yaml", 3, "", "NUL"),
+    ),
+    (
+        "a folder named x.txt",
+        lambda c: (c / "sources" / "x.txt").mkdir(),
+        ("x.txt", 0, "", "not a regular file"),
+    ),
+    ("a FIFO", lambda c: os.mkfifo(c / "sources" / "pipe.txt"), ("pipe.txt", 0, "", "not a regular file")),
+    (
+        "a symlink out",
+        lambda c: (c / "sources" / "out.txt").symlink_to("/etc/hostname"),
+        ("out.txt", 0, "", "outside the content folder"),
+    ),
+    (
+        "an alias bomb",
+        _write_bytes(
+            "vocabulary.yaml",
+            b"a: &a [x,x,x,x,x,x,x,x,x]\n"
+            + b"".join(
+                b"%c: &%c [" % (98 + i, 98 + i) + b",".join([b"*%c" % (97 + i)] * 9) + b"]\n"
+                for i in range(7)
+            ),
+        ),
+        ("vocabulary.yaml", None, "", "aliases expanding"),
+    ),
+    (
+        "an example merged into the one above",
+        _edit(
+            INTENT_FILE,
+            "examples: [should i stop running, do i stop,",
+            "examples:\n      - should i stop running\n        do i stop\n      - x\n    zz: [do i stop,",
+        ),
+        ("should_i_run.yaml", 6, "intents[0].examples[0]", "runs over two lines"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("breakage", "expected"), [(b, e) for _, b, e in BAD_FILES], ids=[n for n, _, _ in BAD_FILES]
+)
+def test_a_bad_file_is_named_with_its_line_and_field(
+    content: Path, breakage: Callable[[Path], None], expected: tuple[str, int | None, str, str]
+) -> None:
+    breakage(content)
+    file, line, field, message = expected
+    found = problems(content)
+    assert any(
+        p.file.endswith(file)
+        and (line is None or p.line == line)
+        and p.field == field
+        and message in p.message
+        for p in found
+    ), [str(p) for p in found]

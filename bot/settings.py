@@ -41,7 +41,9 @@ ENVIRONMENT_PREFIXES = (
     "CONTENT_DIR",
 )
 _PLACEHOLDER_MARKERS = ("your-", "changeme", "xxx", "<")
-_ADMIN_ID = re.compile(r"(?P<platform>[a-z]+):(?P<user_id>\d+)")
+# ASCII digits, no leading zero: the platforms' ids are plain numbers, and "0001001" or
+# non-ASCII digits could never match a real sender (the admin would be locked out unseen).
+_ADMIN_ID = re.compile(r"(?P<platform>[a-z]+):(?P<user_id>[1-9][0-9]*)")
 # Loose on purpose (the stand-ins' tokens pass): it catches a pasted space, quotes or a
 # "bot" prefix; `python -m bot doctor` checks the exact shape.
 _TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")

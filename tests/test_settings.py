@@ -163,3 +163,9 @@ def test_any_emergency_number_of_two_to_four_digits(number: str) -> None:
 def test_an_emergency_number_that_cannot_be_dialled_is_refused(number: str) -> None:
     _, problems = Settings.parse({"EMERGENCY_NUMBER": number})
     assert [p for p in problems if p.startswith("EMERGENCY_NUMBER: use 2 to 4 digits")]
+
+
+@pytest.mark.parametrize("value", ["telegram:0001001", "discord:\u0661\u0662\u0663", "telegram:12a"])
+def test_an_admin_id_that_can_never_match_is_refused(value: str) -> None:
+    settings, problems = Settings.parse({"ADMIN_IDS": value})
+    assert not settings.admin_ids and [p for p in problems if p.startswith("ADMIN_IDS:")]

@@ -14,16 +14,17 @@ def safety_notice(screening: Screening, messages: Messages, emergency_number: st
     if not screening.found_anything:
         return None
     lines = []
-    if screening.possible:
-        lines.append(_fill(messages.safety["possible"], screening.fired, emergency_number))
+    if screening.possible:  # the learned line's urgent-level message lists the emergency signs itself
+        lines.append(_fill(messages.safety["possible"], (), emergency_number))
     if screening.level is not None:
         signs = [s for s in screening.fired if s.level == screening.level]
         lines.append(_fill(messages.safety[screening.level.value], signs, emergency_number))
     if screening.negated:
         lines.append(_fill(messages.safety["negated"], screening.negated, emergency_number))
+    possible = (POSSIBLE_RED_FLAG,) if screening.possible else ()
     return SafetyNotice(
         level=Urgency.URGENT if screening.possible else screening.level,
-        signs=(POSSIBLE_RED_FLAG,) * screening.possible + tuple(s.id for s in screening.fired),
+        signs=possible + tuple(s.id for s in screening.fired),
         negated_signs=tuple(s.id for s in screening.negated),
         text="\n".join(lines),
     )

@@ -48,7 +48,7 @@ def wilson_lower(successes: int, total: int, z: float = 1.96) -> float:
     p = successes / total
     centre = p + z * z / (2 * total)
     margin = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
-    return (centre - margin) / (1 + z * z / total)
+    return max(0.0, (centre - margin) / (1 + z * z / total))
 
 
 def real_items(part: str) -> list[Item]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from bot.core.content import load_library
 from bot.core.located_yaml import ContentError
-from bot.settings import Settings
+from bot.settings import ENVIRONMENT_PREFIXES, SETTING_NAMES, Settings
 from bot.store import async_database_url
 
 DATABASE_TIMEOUT = 5.0  # seconds to reach the database
@@ -57,6 +58,7 @@ def run_doctor(env: Mapping[str, str], out: TextIO, *, database_timeout: float =
     """Print every check; 1 when any failed, else 0."""
     settings, problems = Settings.parse(env)
     checks = configuration_checks(problems)
+    checks += near_miss_checks(env)
     checks += platform_checks(settings)
     checks += content_checks(settings.content_dir)
     checks.append(asyncio.run(database_check(settings, database_timeout)))
@@ -73,6 +75,20 @@ def configuration_checks(problems: list[str]) -> list[Check]:
     if not problems:
         return [Check(True, "configuration: every setting is valid")]
     return [Check(False, f"configuration: {problem}") for problem in problems]
+
+
+def near_miss_checks(env: Mapping[str, str]) -> list[Check]:
+    """A variable that looks like a setting but is none (TELEGRAM_TOKEN): the bot ignores it."""
+    checks = []
+    for name in sorted(env):
+        if name in SETTING_NAMES:
+            continue
+        close = difflib.get_close_matches(name, SETTING_NAMES, n=1, cutoff=0.75)
+        ours = name.startswith(ENVIRONMENT_PREFIXES)
+        if close or ours:
+            hint = f": did you mean {close[0]}?" if close else " (see .env.example for the settings)"
+            checks.append(Check(None, f"{name} is not a setting the bot reads, so it is ignored{hint}"))
+    return checks
 
 
 def platform_checks(settings: Settings) -> list[Check]:

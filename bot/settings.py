@@ -30,6 +30,37 @@ PLATFORMS = ("telegram", "discord")
 LOG_FORMATS = ("auto", "json", "text")
 # Every variable the bot reads starts with one of these: tools that start the bot in a
 # clean environment drop them all.
+# Every environment variable the bot reads (tests check this list against the code), so
+# `doctor` can point at a near miss such as TELEGRAM_TOKEN.
+SETTING_NAMES = (
+    "ADMIN_IDS",
+    "CONTENT_DIR",
+    "DATABASE_URL",
+    "DATA_DIR",
+    "DISCORD_BOT_TOKEN",
+    "DISCORD_GUILD_ID",
+    "DISCORD_MESSAGE_CONTENT",
+    "DISCORD_SHARDED",
+    "DISCORD_SHARD_COUNT",
+    "DISCORD_SHARD_IDS",
+    "EMERGENCY_NUMBER",
+    "HEALTH_HOST",
+    "HEALTH_PORT",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "LOG_MESSAGE_TEXT",
+    "PLATFORMS",
+    "RETENTION_DAYS",
+    "STORE_UNANSWERED",
+    "TELEGRAM_BASE_URL",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_LISTEN",
+    "TELEGRAM_WEBHOOK_PORT",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "TELEGRAM_WEBHOOK_URL",
+    "USER_ID_SALT",
+    "WATCH_CONTENT",
+)
 ENVIRONMENT_PREFIXES = (
     "TELEGRAM_",
     "DISCORD_",

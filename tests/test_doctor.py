@@ -116,3 +116,19 @@ def test_the_cli_runs_the_doctor(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stderr
     assert "✗ TELEGRAM_BOT_TOKEN 1… (4 characters) is not shaped like" in result.stdout
+
+
+def test_a_near_miss_variable_name_is_pointed_out(tmp_path: Path) -> None:
+    _, out = doctor(
+        {"TELEGRAM_TOKEN": "123456789:" + "a" * 35, "EMERGENCY_NUMBR": "112", "DATA_DIR": str(tmp_path)}
+    )
+    text = "\n".join(out)
+    assert (
+        "TELEGRAM_TOKEN is not a setting the bot reads, so it is ignored: did you mean TELEGRAM_BOT_TOKEN?"
+        in text
+    )
+    assert (
+        "EMERGENCY_NUMBR is not a setting the bot reads, so it is ignored: did you mean EMERGENCY_NUMBER?"
+        in text
+    )
+    assert "123456789" not in text  # a value is never printed

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, SettingsError
+from bot.settings import SETTING_NAMES, Settings, SettingsError
 
 SALT = "a-salt-that-is-long-enough"
 
@@ -151,6 +151,7 @@ def test_every_setting_is_documented_in_env_example() -> None:
     example = (root / ".env.example").read_text(encoding="utf-8")
     documented = set(re.findall(r"^#? ?([A-Z_]+)=", example, flags=re.MULTILINE))
     assert len(names) > 25 and names <= documented, sorted(names - documented)
+    assert names == set(SETTING_NAMES), "SETTING_NAMES lists every variable the code reads"
 
 
 @pytest.mark.parametrize("number", ["999", "911", "112", "000", "111", "1122"])

@@ -18,10 +18,11 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Protocol
 
+from bot.adapters.startup import PlatformUnreachable, TokenRejected
 from bot.admin import AdminDesk
 from bot.cli_chat import chat
 from bot.core.content import Library
@@ -35,6 +36,10 @@ from bot.settings import Settings
 from bot.store import Store, StoreError
 
 log = logging.getLogger(__name__)
+
+CONFIGURATION_ERROR = 2  # the exit status systemd does not restart on (deploy/backpain-bot.service)
+# Seconds between tries to reach a platform at start-up; the last one repeats until stopped.
+START_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 60.0)
 
 
 class Adapter(Protocol):
@@ -70,6 +75,9 @@ def run(settings: Settings, library: Library, emergency_number: str) -> int:
         return chat(Engine(library, emergency_number), sys.stdin, sys.stdout)
     try:
         asyncio.run(serve_platforms(settings, library, emergency_number))
+    except TokenRejected as exc:
+        log.error("%s", exc)  # one line, the token masked: no traceback that could print it
+        return CONFIGURATION_ERROR
     except StoreError as exc:
         log.error("%s (check DATABASE_URL or DATA_DIR)", exc)
         return 1
@@ -117,7 +125,10 @@ async def serve_platforms(
 
 
 async def serve(
-    adapters: list[Adapter], stop: asyncio.Event | None = None, readiness: Readiness | None = None
+    adapters: list[Adapter],
+    stop: asyncio.Event | None = None,
+    readiness: Readiness | None = None,
+    start_retry_delays: Sequence[float] = START_RETRY_DELAYS,
 ) -> None:
     """Run the adapters until SIGINT or SIGTERM (or `stop` is set), then stop them in reverse order.
 
@@ -132,11 +143,13 @@ async def serve(
     started: list[Adapter] = []
     try:
         for adapter in adapters:
-            await adapter.start()
+            if not await _start_when_reachable(adapter, stop, start_retry_delays):
+                break  # stopped while waiting for the network
             started.append(adapter)
             log.info("%s adapter running", adapter.name)
-        readiness.mark_ready()
-        await stop.wait()
+        else:
+            readiness.mark_ready()
+            await stop.wait()
     finally:
         readiness.mark_stopping()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -144,3 +157,24 @@ async def serve(
         for adapter in reversed(started):
             await adapter.stop()
             log.info("%s adapter stopped", adapter.name)
+
+
+async def _start_when_reachable(adapter: Adapter, stop: asyncio.Event, delays: Sequence[float]) -> bool:
+    """Start the adapter, trying again with growing pauses while its platform is unreachable.
+
+    False when `stop` was set before it could start. A rejected token is not retried.
+    """
+    attempt = 0
+    while True:
+        try:
+            await adapter.start()
+            return True
+        except PlatformUnreachable as exc:
+            delay = delays[min(attempt, len(delays) - 1)]
+            attempt += 1
+            log.warning("%s (try %d); trying again in %g s", exc, attempt, delay)
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+            return False
+        except TimeoutError:
+            pass

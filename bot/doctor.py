@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from bot.core.content import load_library
 from bot.core.located_yaml import ContentError
-from bot.settings import ENVIRONMENT_PREFIXES, SETTING_NAMES, Settings
+from bot.settings import ENVIRONMENT_PREFIXES, SETTING_NAMES, Settings, mask
 from bot.store import async_database_url
 
 DATABASE_TIMEOUT = 5.0  # seconds to reach the database
@@ -47,11 +47,6 @@ class Check:
 
     def render(self) -> str:
         return f"{MARKS[self.ok]} {self.text}"
-
-
-def mask(secret: str) -> str:
-    """Enough of a secret to recognise it, never enough to use it: `1234… (46 characters)`."""
-    return f"{secret[: min(4, len(secret) // 4)]}… ({len(secret)} characters)"
 
 
 def run_doctor(env: Mapping[str, str], out: TextIO, *, database_timeout: float = DATABASE_TIMEOUT) -> int:

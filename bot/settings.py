@@ -86,6 +86,11 @@ class SettingsError(ValueError):
     """One or more settings are wrong; the message has one line per problem."""
 
 
+def mask(secret: str) -> str:
+    """Enough of a secret to recognise it, never enough to use it: `1234… (46 characters)`."""
+    return f"{secret[: min(4, len(secret) // 4)]}… ({len(secret)} characters)"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     content_dir: Path = DEFAULT_CONTENT_DIR

@@ -61,6 +61,7 @@ with warnings.catch_warnings():
 
     from bot.adapters import discord_rendering as rendering
     from bot.adapters.discord_adapter import DiscordAdapter
+    from bot.adapters.startup import TokenRejected
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 TOKEN = "test-token-never-logged"
@@ -560,8 +561,9 @@ async def test_message_content_not_enabled_in_the_portal_fails_start_clearly(
 
 async def test_wrong_token_fails_start_clearly(start_bot: StartBot, standin: DiscordStandIn) -> None:
     standin.token = "the-real-token"
-    with pytest.raises(discord.LoginFailure):
+    with pytest.raises(TokenRejected) as info:
         await start_bot()
+    assert str(info.value).startswith("Discord refused DISCORD_BOT_TOKEN") and TOKEN not in str(info.value)
     assert standin.identifies == []
 
 

@@ -207,3 +207,45 @@ async def test_an_unreachable_database_stops_start_up_with_one_clear_line(tmp_pa
     assert len(errors) == 1, logs
     assert errors[0]["message"].startswith("cannot open the database postgresql+asyncpg://bot:***@127.0.0.1:")
     assert "check DATABASE_URL" in errors[0]["message"] and "db-password-1" not in logs
+
+
+async def test_a_rejected_token_stops_start_up_with_one_masked_line_and_the_configuration_status(
+    tmp_path: Path,
+) -> None:
+    wrong = "987654321:WRONG-token-that-the-logs-must-never-show"
+    async with TelegramStandIn() as api:
+        env = {
+            **clean_environment(),
+            "TELEGRAM_BOT_TOKEN": wrong,
+            "TELEGRAM_BASE_URL": api.base_url,
+            "CONTENT_DIR": str(ROOT / "content"),
+            "DATA_DIR": str(tmp_path),
+            "LOG_LEVEL": "DEBUG",
+        }
+        async with bot_process([sys.executable, "-m", "bot", "run"], env, tmp_path) as bot:
+            assert await asyncio.wait_for(bot.process.wait(), 30) == 2  # systemd does not restart on 2
+            logs = await bot.logs()
+    errors = [json.loads(line) for line in logs.splitlines() if '"ERROR"' in line]
+    assert len(errors) == 1 and "Traceback" not in logs, logs
+    assert errors[0]["message"].startswith("Telegram refused TELEGRAM_BOT_TOKEN 9876")
+    assert wrong not in logs and wrong.split(":")[1] not in logs
+
+
+async def test_no_network_at_start_is_retried_with_a_line_per_try(tmp_path: Path) -> None:
+    env = {
+        **clean_environment(),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": f"http://127.0.0.1:{free_port()}/bot",  # nothing listens there
+        "CONTENT_DIR": str(ROOT / "content"),
+        "DATA_DIR": str(tmp_path),
+    }
+    async with bot_process([sys.executable, "-m", "bot", "run"], env, tmp_path) as bot:
+        await asyncio.sleep(5)  # tries after 0, 1 and 3 seconds
+        assert bot.process.returncode is None, "it gave up instead of trying again"
+        bot.process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(bot.process.wait(), 20) == 0
+        logs = await bot.logs()
+    warnings = [json.loads(line)["message"] for line in logs.splitlines() if '"WARNING"' in line]
+    tries = [m for m in warnings if m.startswith("Telegram could not be reached")]
+    assert len(tries) >= 2 and "(try 1); trying again in 1 s" in tries[0], warnings
+    assert "Traceback" not in logs

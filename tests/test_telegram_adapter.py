@@ -28,6 +28,7 @@ from telegram.ext import AIORateLimiter
 
 from bot.adapters.admin_commands import NOT_AVAILABLE, REFUSAL
 from bot.adapters.button_actions import AskPress, FeedbackPress, parse_button_data
+from bot.adapters.startup import PlatformUnreachable, TokenRejected
 from bot.adapters.telegram_adapter import SafetyFirstRateLimiter, TelegramAdapter
 from bot.adapters.telegram_rendering import (
     render_reply,
@@ -704,3 +705,26 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+# -- start-up failures -----------------------------------------------------------------------
+
+
+async def test_a_rejected_token_is_one_clear_error_with_the_token_masked(
+    api: TelegramStandIn, library: Library, caplog: pytest.LogCaptureFixture
+) -> None:
+    wrong = "987654:WRONG-token-that-must-never-be-printed"
+    settings = Settings(telegram_bot_token=wrong, telegram_base_url=api.base_url)
+    adapter = TelegramAdapter(Engine(library), settings, InMemoryFeedback())
+    with pytest.raises(TokenRejected) as info:
+        await adapter.start()
+    assert str(info.value).startswith("Telegram refused TELEGRAM_BOT_TOKEN 9876")
+    assert wrong not in str(info.value) and all(wrong not in r.getMessage() for r in caplog.records)
+
+
+async def test_no_network_at_start_is_reported_as_unreachable(library: Library) -> None:
+    closed = f"http://127.0.0.1:{_free_port()}/bot"
+    settings = Settings(telegram_bot_token=TOKEN, telegram_base_url=closed)
+    adapter = TelegramAdapter(Engine(library), settings, InMemoryFeedback())
+    with pytest.raises(PlatformUnreachable, match="Telegram could not be reached"):
+        await adapter.start()

@@ -60,6 +60,7 @@ from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -72,13 +73,14 @@ from bot.adapters.discord_rendering import (
     reply_embeds,
     reply_view,
 )
+from bot.adapters.startup import PlatformUnreachable, TokenRejected
 from bot.admin import AdminDesk
 from bot.core.commands import InfoText, help_info, sources_info, topics_info, urgent_info
 from bot.core.content import Library
 from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink
 from bot.core.types import IncomingMessage, Reply
-from bot.settings import Settings
+from bot.settings import Settings, mask
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +164,7 @@ class DiscordAdapter:
         """Log in, sync the slash commands, connect, and wait until Discord says ready."""
         _keep_payloads_out_of_logs(self._settings.log_message_text)
         try:
-            await self.client.login(self._settings.discord_bot_token)
+            await self._login()
         except BaseException:
             await self.client.close()  # login opened an HTTP session
             raise
@@ -170,6 +172,19 @@ class DiscordAdapter:
         self._gateway = asyncio.create_task(self.client.connect(reconnect=True), name="discord gateway")
         self._gateway.add_done_callback(_report_gateway_end)
         await self._wait_until_ready(self._gateway)
+
+    async def _login(self) -> None:
+        """Log in, with the library's errors in words an operator can act on (token masked)."""
+        token = mask(self._settings.discord_bot_token)
+        try:
+            await self.client.login(self._settings.discord_bot_token)
+        except discord.LoginFailure:
+            message = (
+                f"Discord refused DISCORD_BOT_TOKEN {token}: reset it in the Developer Portal and copy it"
+            )
+            raise TokenRejected(message) from None
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            raise PlatformUnreachable(f"Discord could not be reached ({type(exc).__name__})") from None
 
     async def stop(self) -> None:
         """Let replies in flight finish (briefly), then close the gateway and HTTP session."""

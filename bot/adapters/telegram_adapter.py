@@ -76,7 +76,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -92,6 +92,7 @@ from telegram.ext import (
 
 from bot.adapters.admin_commands import ADMIN_COMMANDS, AdminCommands
 from bot.adapters.button_actions import AskPress, FeedbackPress, parse_button_data
+from bot.adapters.startup import PlatformUnreachable, TokenRejected
 from bot.adapters.telegram_rendering import (
     render_info,
     render_plain,
@@ -104,7 +105,7 @@ from bot.core.content import Library
 from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink
 from bot.core.types import IncomingMessage, Reply
-from bot.settings import Settings
+from bot.settings import Settings, mask
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ class TelegramAdapter:
             raise ValueError("TELEGRAM_WEBHOOK_SECRET: use 1 to 256 of A-Z, a-z, 0-9, _ and -")
         quiet_library_loggers(log_message_text=self._settings.log_message_text)
         try:
-            await self.application.initialize()
+            await self._initialize()
             await self._register_commands()
             await self.application.start()
             await self._start_receiving()
@@ -184,6 +185,19 @@ class TelegramAdapter:
             await self.stop()  # leave nothing half-started behind
             raise
         self._warn_if_privacy_mode()
+
+    async def _initialize(self) -> None:
+        """getMe, with the library's errors in words an operator can act on (token masked)."""
+        token = mask(self._settings.telegram_bot_token)
+        try:
+            await self.application.initialize()
+        except (InvalidToken, NetworkError) as exc:  # TimedOut is a NetworkError too
+            # The bot's HTTP clients opened before getMe failed; the application never started.
+            await self.application.bot.shutdown()
+            if isinstance(exc, InvalidToken):  # its own message would print the token in clear
+                message = f"Telegram refused TELEGRAM_BOT_TOKEN {token}: copy it again from BotFather"
+                raise TokenRejected(message) from None
+            raise PlatformUnreachable(f"Telegram could not be reached ({type(exc).__name__})") from None
 
     async def stop(self) -> None:
         """Stop receiving, finish the updates in flight and close the connections."""

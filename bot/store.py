@@ -521,7 +521,13 @@ class Store:
                 hide_parameters=True,  # a failed write must not log members' words
             )
         if self._url.database and self._url.database != ":memory:":
-            Path(self._url.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(self._url.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the folder {folder} for the database: {exc.strerror}"
+                ) from None
         engine = create_async_engine(self._url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_connected)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)

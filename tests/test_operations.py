@@ -249,3 +249,21 @@ async def test_no_network_at_start_is_retried_with_a_line_per_try(tmp_path: Path
     tries = [m for m in warnings if m.startswith("Telegram could not be reached")]
     assert len(tries) >= 2 and "(try 1); trying again in 1 s" in tries[0], warnings
     assert "Traceback" not in logs
+
+
+async def test_a_data_dir_that_cannot_be_created_is_one_clear_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    env = {
+        **clean_environment(),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": "http://127.0.0.1:9/bot",  # never reached: the store comes first
+        "DATA_DIR": str(blocker / "data"),
+        "CONTENT_DIR": str(ROOT / "content"),
+    }
+    async with bot_process([sys.executable, "-m", "bot", "run"], env, tmp_path) as bot:
+        assert await asyncio.wait_for(bot.process.wait(), 30) == 1
+        logs = await bot.logs()
+    errors = [json.loads(line)["message"] for line in logs.splitlines() if '"ERROR"' in line]
+    assert len(errors) == 1 and "Traceback" not in logs, logs
+    assert errors[0].startswith(f"cannot create the folder {blocker / 'data'} for the database")

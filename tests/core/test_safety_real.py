@@ -1,8 +1,8 @@
 """The red-flag screen on real people's words (tests/data/real_red_flags/), held at floors.
 
 The floors sit a little under what the shipped screen measured (bench/safety_bench.py,
-2026-11-29, 2,086 messages: held-out emergency and urgent reports caught at urgent or above
-64.4%, false alarms on real chat 12.9%; development part 90.1% and 8.8%), so a change that
+2026-11-29, 2,367 messages: held-out emergency and urgent reports caught at urgent or above
+65.0%, false alarms on real chat 14.6%; development part 90.5% and 9.7%), so a change that
 makes the screen miss more real reports fails here. The held-out part is only read as
 these figures; nothing is tuned on it. Issue 12's goal (97% held out, at most 5% false
 alarms) is not met yet: see README, "Measured".
@@ -24,8 +24,8 @@ from tests.core.helpers import shipped_library
 
 CORPUS = Path(__file__).parents[1] / "data" / "real_red_flags"
 FLOORS = {  # part: (recall of emergency and urgent reports at urgent or above, most false alarms)
-    "dev": (0.88, 0.10),
-    "heldout": (0.62, 0.15),
+    "dev": (0.88, 0.11),
+    "heldout": (0.62, 0.16),
 }
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -182,7 +182,7 @@ class RedFlagScreener:
         about_pain = _occurs(self._pain_context, words)
         if not candidates:
             return Screening(None, (), (), leg_symptoms, about_pain)
-        negation = _NegationScope(self, words)
+        negation = _NegationScope(words, self._negations, self._reassurances, self._hedges)
         has_pain_context = about_pain or pain_earlier
         fired: list[RedFlagSign] = []
         negated: list[RedFlagSign] = []
@@ -205,11 +205,15 @@ class RedFlagScreener:
 class _NegationScope:
     """Negation cues and reassurances of one message, found once, asked per match."""
 
-    def __init__(self, screener: RedFlagScreener, words: _Words) -> None:
+    def __init__(
+        self, words: _Words, negations: list[Term], reassurances: list[Term], hedges: list[Term]
+    ) -> None:
         self._words = words
-        self._hedged = _LazyPositions(lambda: _covered_positions(screener._hedges, words))
-        self._cues = _LazyList(lambda: _sorted_starts(screener._negations, words))
-        self._reassurances = _LazyList(lambda: _sorted_starts(screener._reassurances, words))
+        self._cues = _sorted_starts(negations, words)
+        self._reassurances = _sorted_starts(reassurances, words)
+        self._hedged = {
+            start + k for term in hedges for start in _find(term, words) for k in range(len(term))
+        }
 
     def negates(self, span: _Span) -> bool:
         """A cue shortly before the match or between its terms, or a reassurance after it,
@@ -218,11 +222,11 @@ class _NegationScope:
         start, end = span.first, span.last
         first = max(start - NEGATION_LOOKBACK, words.clause_bounds[words.clause[start]][0])
         last = min(end + NEGATION_LOOKAHEAD, words.clause_bounds[words.clause[end]][1])
-        cues = self._cues.get()
+        cues = self._cues
         for p in cues[bisect_left(cues, first) : bisect_left(cues, end)]:
             if p not in span.matched and p not in self._hedged and _same_clause_as_next(p, span, words):
                 return True
-        reassurances = self._reassurances.get()
+        reassurances = self._reassurances
         return bisect_right(reassurances, last) > bisect_right(reassurances, end)
 
 
@@ -374,36 +378,6 @@ def _find(term: Term, words: _Words) -> list[int]:
             ]
         words.found[term] = found
     return found
-
-
-class _LazyPositions:
-    """A set of positions computed on first use: most messages never need it."""
-
-    def __init__(self, compute: Callable[[], set[int]]) -> None:
-        self._compute = compute
-        self._positions: set[int] | None = None
-
-    def __contains__(self, position: object) -> bool:
-        if self._positions is None:
-            self._positions = self._compute()
-        return position in self._positions
-
-
-class _LazyList:
-    """A sorted list of positions computed on first use."""
-
-    def __init__(self, compute: Callable[[], list[int]]) -> None:
-        self._compute = compute
-        self._positions: list[int] | None = None
-
-    def get(self) -> list[int]:
-        if self._positions is None:
-            self._positions = self._compute()
-        return self._positions
-
-
-def _covered_positions(terms: list[Term], words: _Words) -> set[int]:
-    return {start + k for term in terms for start in _find(term, words) for k in range(len(term))}
 
 
 def _sorted_starts(terms: list[Term], words: _Words) -> list[int]:

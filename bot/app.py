@@ -112,6 +112,7 @@ async def serve_platforms(
 
         answer_each_update_once(adapters, store)
     readiness = Readiness()
+    readiness.depends_on(lambda: store.reachable)  # not ready while records cannot be written
     async with AsyncExitStack() as running:
         if settings.health_port is not None:  # first up, last down: "starting", then "stopping"
             health = HealthServer(readiness, metrics, settings.health_host, settings.health_port)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -32,10 +33,15 @@ class Readiness:
 
     def __init__(self) -> None:
         self.state = "starting"
+        self._needs: list[Callable[[], bool]] = []
+
+    def depends_on(self, check: Callable[[], bool]) -> None:
+        """Say not ready while `check()` is false (the database unreachable, say)."""
+        self._needs.append(check)
 
     @property
     def ready(self) -> bool:
-        return self.state == "ready"
+        return self.state == "ready" and all(check() for check in self._needs)
 
     def mark_ready(self) -> None:
         if self.state == "starting":
@@ -73,8 +79,10 @@ class HealthServer:
             self._runner = None
 
     async def _healthz(self, _request: web.Request) -> web.Response:
-        status = 200 if self._readiness.ready else 503
-        return web.Response(text=self._readiness.state + "\n", status=status)
+        readiness = self._readiness
+        status = 200 if readiness.ready else 503
+        state = "degraded" if readiness.state == "ready" and not readiness.ready else readiness.state
+        return web.Response(text=state + "\n", status=status)
 
     async def _livez(self, _request: web.Request) -> web.Response:
         return web.Response(text="alive\n")

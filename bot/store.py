@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -59,6 +60,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.core.types import IncomingMessage, Reply
@@ -71,7 +73,8 @@ QUEUE_SIZE = 10_000  # records waiting to be written; beyond this they are dropp
 BATCH_SIZE = 500  # records written in one transaction
 CLEANUP_INTERVAL = 3600.0  # seconds between retention clean-ups
 STOP_TIMEOUT = 10.0  # seconds `stop()` waits for queued records to be written
-RETRY_PAUSE = 1.0  # seconds the writer rests after a failed write
+RETRY_PAUSE = 1.0  # seconds the writer rests after a failed write, doubling while it fails
+MAX_RETRY_PAUSE = 30.0
 STATS_DAYS = 30  # reply counts are kept at least this long, for /stats
 DROP_LOG_EVERY = 100  # log the first dropped record, then every this many
 CONNECT_TIMEOUT = 10.0  # seconds to reach PostgreSQL before start-up reports it unreachable
@@ -277,6 +280,7 @@ class Store:
         self._tasks: list[asyncio.Task[None]] = []
         self._accepting = True
         self._dropped = 0
+        self.reachable = True  # False while writes fail for want of the database (/healthz)
         self._feedback_base: dict[str, tuple[int, int]] = {}
         self._feedback_local: Counter[tuple[str, bool]] = Counter()
 
@@ -297,7 +301,7 @@ class Store:
 
     @property
     def dropped(self) -> int:
-        """Records dropped because the queue was full (or the store stopped)."""
+        """Records lost: the queue was full, the store stopped, or the database refused them."""
         return self._dropped
 
     @property
@@ -343,7 +347,7 @@ class Store:
         await self._engine.dispose()
         self._engine = None
         if self._dropped:
-            log.warning("Store dropped %d records in all (queue full)", self._dropped)
+            log.warning("Store dropped %d records in all", self._dropped)
 
     async def __aenter__(self) -> Store:
         await self.start()
@@ -576,13 +580,44 @@ class Store:
             while len(batch) < BATCH_SIZE and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self._write(batch)
-            except Exception:  # a database hiccup must not end recording for good
-                log.exception("Store could not write %d records; they are lost", len(batch))
-                await asyncio.sleep(RETRY_PAUSE)
+                await self._write_or_count_lost(batch)
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+    async def _write_or_count_lost(self, batch: Sequence[_ReplyRecord | _FeedbackRecord]) -> None:
+        """Write a batch. While the database is unreachable, try again with growing pauses
+        (`reachable` is False meanwhile, and new records wait in the queue); when it refuses
+        the batch itself, write record by record, so a bad record loses only itself. Every
+        record lost is counted in `dropped`."""
+        pause = RETRY_PAUSE
+        while True:
+            try:
+                await self._write(batch)
+                self.reachable = True
+                return
+            except Exception as exc:  # a database hiccup must not end recording for good
+                if not _unreachable(exc):
+                    break
+                # The type only: the database's own message can quote members' words.
+                log.warning(
+                    "Store cannot reach the database (%s); %d records wait, trying again in %g s",
+                    type(exc).__name__,
+                    len(batch) + self._queue.qsize(),
+                    pause,
+                )
+                self.reachable = False
+            if not self._accepting:  # stopping: waiting longer only delays the shutdown
+                for _ in batch:
+                    self._drop("the store stopped while the database was unreachable")
+                return
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, MAX_RETRY_PAUSE)
+        for record in batch:
+            try:
+                await self._write([record])
+            except Exception as exc:
+                self._drop(f"the database refused it: {type(exc).__name__}")
 
     async def _write(self, batch: Sequence[_ReplyRecord | _FeedbackRecord]) -> None:
         replies = [r for r in batch if isinstance(r, _ReplyRecord)]
@@ -608,7 +643,7 @@ class Store:
             "at": record.at,
             "platform": record.platform,
             "user_hash": hash_user_id(self._salt, record.platform, record.user_id),
-            "text": redact(" ".join((record.question or "").split())),
+            "text": _storable(redact(" ".join((record.question or "").split()))),
         }
 
     async def _clean_forever(self) -> None:
@@ -663,3 +698,21 @@ def _sqlite_begin(connection: Connection) -> None:
     """BEGIN IMMEDIATE for a migration (two processes starting at once take turns), else BEGIN."""
     immediate = connection.get_execution_options().get("sqlite_immediate", False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: no database takes them
+
+
+def _storable(text: str) -> str:
+    """The text without characters a database refuses (a member can send them)."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether a failed write is the database being out of reach (worth waiting for), not
+    the database refusing what was written."""
+    if isinstance(exc, OSError | TimeoutError | ConnectionError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    return False

@@ -542,6 +542,18 @@ class Store:
             raise StoreError("the store is not started")
         return self._engine.connect()
 
+    async def _reopen_if_the_file_vanished(self) -> None:
+        """A deleted SQLite file would swallow every later write unseen (the open connection
+        writes to the unlinked file): say so and start a new file."""
+        path = self._url.database
+        if self.backend != "sqlite" or not path or path == ":memory:" or Path(path).exists():
+            return
+        log.warning("Store: the SQLite file %s vanished; starting a new one (earlier records are gone)", path)
+        if self._engine is not None:
+            await self._engine.dispose()
+        self._engine = self._create_engine()
+        await self._migrate()
+
     def _begin(self) -> Any:
         if self._engine is None:
             raise StoreError("the store is not started")
@@ -620,6 +632,7 @@ class Store:
                 self._drop(f"the database refused it: {type(exc).__name__}")
 
     async def _write(self, batch: Sequence[_ReplyRecord | _FeedbackRecord]) -> None:
+        await self._reopen_if_the_file_vanished()
         replies = [r for r in batch if isinstance(r, _ReplyRecord)]
         feedback = [r for r in batch if isinstance(r, _FeedbackRecord)]
         questions = [self._question_row(r) for r in replies if r.question is not None]

@@ -7,6 +7,7 @@ each test in a schema of its own that is dropped afterwards, so parallel runs ne
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 import uuid
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.core.types import IncomingMessage, Reply, SafetyNotice, Urgency
 from bot.privacy import hash_user_id
 from bot.settings import Settings
-from bot.store import MIGRATIONS, Store, StoreError, async_database_url
+from bot.store import MIGRATIONS, Store, StoreError, async_database_url, utc_now
 from tests.postgres import postgres_reachable
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -338,3 +339,18 @@ async def test_old_claims_are_cleaned_up(make_store: StoreFactory) -> None:
     assert await store.claim_update("telegram", 8)
     assert (await store.purge_expired(now=START)).claims == 1
     assert await store.claim_update("telegram", 7) and not await store.claim_update("telegram", 8)
+
+
+async def test_a_deleted_sqlite_file_is_reported_and_started_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "bot.sqlite3"
+    async with Store(f"sqlite+aiosqlite:///{path}", cleanup_interval=None) as store:
+        store.message_handled(message(), answered())
+        assert await store.flush(5)
+        path.unlink()  # an admin's clean-up, a disk swap...
+        store.message_handled(message(), answered())
+        assert await store.flush(5)
+        assert path.exists() and store.dropped == 0
+        assert (await store.activity(utc_now() - timedelta(hours=1))).questions == 1  # the new one
+    assert any("vanished" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)

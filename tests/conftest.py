@@ -1,7 +1,34 @@
 """Set-up shared by every test module."""
 
+import logging
 import os
+from collections.abc import Iterator
+
+import pytest
 
 # Before any test imports telegram: without it, reading RetryAfter.retry_after warns about a
 # deprecation, and this suite treats warnings as errors (see PLATFORM-NOTES.md).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+# What no log line may ever contain: the tests' tokens, passwords and secrets, and the member
+# messages the tests send most (the bot logs no message text unless LOG_MESSAGE_TEXT is on).
+NEVER_LOGGED = (
+    "TEST-stand-in-token",
+    "test-token-never-logged",
+    "WRONG-token",
+    "db-password-1",
+    "webhook-secret-for-the-test",
+    "why does my lower back hurt after long runs",
+    "will rest fix my lower back pain",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_or_message_text_in_the_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test runs with logging at DEBUG; afterwards its records are searched."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    for record in (*caplog.get_records("setup"), *caplog.get_records("call")):
+        line = record.getMessage() + (record.exc_text or "")
+        leaked = [secret for secret in NEVER_LOGGED if secret in line]
+        assert not leaked, f"{record.name} logged {leaked} at {record.levelname}"

@@ -165,6 +165,8 @@ class TelegramAdapter:
         # as good, since start_webhook registers it with Telegram every time.
         self._webhook_secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
         self._warned = SafetyMemory(SAFETY_MEMORY_SIZE)
+        # Before the Bot exists: its constructor logs the API URL, token included, at DEBUG.
+        quiet_library_loggers(log_message_text=settings.log_message_text)
         self.application = self._build_application(
             rate_limiter or SafetyFirstRateLimiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
         )
@@ -175,7 +177,6 @@ class TelegramAdapter:
         """Connect (getMe), register the commands and start polling or the webhook server."""
         if self._settings.telegram_webhook_url and not _WEBHOOK_SECRET.fullmatch(self._webhook_secret):
             raise ValueError("TELEGRAM_WEBHOOK_SECRET: use 1 to 256 of A-Z, a-z, 0-9, _ and -")
-        quiet_library_loggers(log_message_text=self._settings.log_message_text)
         try:
             await self._initialize()
             await self._register_commands()

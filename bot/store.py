@@ -724,7 +724,7 @@ def _storable(text: str) -> str:
 def _unreachable(exc: BaseException) -> bool:
     """Whether a failed write is the database being out of reach (worth waiting for), not
     the database refusing what was written."""
-    if isinstance(exc, OSError | TimeoutError | ConnectionError):
+    if isinstance(exc, OSError):  # connection refused, reset, timed out
         return True
     if isinstance(exc, DBAPIError):
         return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)

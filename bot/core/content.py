@@ -235,12 +235,17 @@ def read_content_text(path: Path, root: Path) -> str:
 def _read_file(
     root: Path, path: Path, checker: _Checker, parse: Callable[[LocatedDocument, _Checker], Any]
 ) -> Any:
+    doc = _read_yaml(root, path, checker)
+    return None if doc is None else parse(doc, checker)
+
+
+def _read_yaml(root: Path, path: Path, checker: _Checker) -> LocatedDocument | None:
+    """A content YAML file with its lines, or None after noting what is wrong with it."""
     try:
-        doc = load_located(read_content_text(path, root), str(path))
+        return load_located(read_content_text(path, root), str(path))
     except ContentError as exc:
         checker.problems.extend(exc.problems)
         return None
-    return parse(doc, checker)
 
 
 # --- sources -------------------------------------------------------------------------------
@@ -314,10 +319,8 @@ def _load_intents(
     if not files:
         checker.problems.append(ContentProblem(str(root / "intents"), 0, "", "no intent files"))
     for path in files:
-        try:
-            doc = load_located(read_content_text(path, root), str(path))
-        except ContentError as exc:
-            checker.problems.extend(exc.problems)
+        doc = _read_yaml(root, path, checker)
+        if doc is None:
             continue
         top = checker.mapping(doc, doc.data, (), ("intents",))
         entries = top.get("intents") if top else None

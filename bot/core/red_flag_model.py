@@ -78,10 +78,6 @@ class RedFlagModel:
     threshold: float
     data_digest: str = ""  # sha256 of the training data, so a test can tell it is current
 
-    def probability(self, words: Sequence[str]) -> float:
-        """How much a span of words reads like a red-flag report, 0 to 1."""
-        return self._probability(_feature_set(tuple(words)))
-
     def best(self, text: NormalisedText) -> float:
         """The highest probability over the message's sentences and neighbouring pairs.
 

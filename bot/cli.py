@@ -16,9 +16,11 @@ from bot.cli_chat import chat
 from bot.core.content import Library, load_library
 from bot.core.engine import Engine
 from bot.core.located_yaml import ContentError
-from bot.core.replies import render_plain
+from bot.core.replies import group_form, render_plain
 from bot.core.types import IncomingMessage, Reply
 from bot.settings import EMERGENCY_NUMBER, EMERGENCY_NUMBER_HELP, Settings, SettingsError, environment
+
+_FULL_HELP = "whole answers: every quote and follow-up (default: the group-sized answer a club chat gets)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,9 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             as_json=args.json,
             explain=args.explain,
             one_conversation=args.one_conversation,
+            full=args.full,
         )
     if command == "chat":
-        return chat(Engine(library, emergency_number), sys.stdin, sys.stdout)
+        return chat(Engine(library, emergency_number), sys.stdin, sys.stdout, full=args.full)
     if command in ("report", "suggest"):
         return _improve(command, args, settings, library, content_dir)
     from bot.app import run  # imports the platform libraries only when they are needed
@@ -77,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chat = sub.add_parser("chat", help="talk to the bot in this terminal (no tokens needed)")
     chat.add_argument("--content-dir", help="content folder (default: CONTENT_DIR or ./content)")
+    chat.add_argument("--full", action="store_true", help=_FULL_HELP)
     ask = sub.add_parser("ask", help="answer one message, or one per line from standard input")
     ask.add_argument("message", help='the message, or "-" to read one message per line from stdin')
     ask.add_argument("--json", action="store_true", help="print one JSON object per message")
@@ -87,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         help='with "-": read all lines as one member\'s messages in order (follow-ups); '
         "by default each line is a separate member",
     )
+    ask.add_argument("--full", action="store_true", help=_FULL_HELP)
     ask.add_argument("--content-dir", help="content folder (default: CONTENT_DIR or ./content)")
     validate = sub.add_parser("validate", help="check the content library; exit 1 on any problem")
     validate.add_argument("content_dir", nargs="?", help="content folder (default: CONTENT_DIR or ./content)")
@@ -168,7 +173,9 @@ def _validate(content_dir: Path, *, report: bool = False, show_all: bool = False
     return 0
 
 
-def _ask(engine: Engine, message: str, *, as_json: bool, explain: bool, one_conversation: bool) -> int:
+def _ask(
+    engine: Engine, message: str, *, as_json: bool, explain: bool, one_conversation: bool, full: bool
+) -> int:
     lines = sys.stdin if message == "-" else [message]
     for number, line in enumerate(lines):
         text = line.rstrip("\n")
@@ -178,6 +185,8 @@ def _ask(engine: Engine, message: str, *, as_json: bool, explain: bool, one_conv
         reply = engine.handle(IncomingMessage(text=text, conversation_id=conversation))
         if reply is None:  # cannot happen for addressed messages; kept for type safety
             continue
+        if not full:
+            reply = group_form(reply)
         if as_json:
             print(json.dumps(reply_to_json(reply, explain=explain), ensure_ascii=False), flush=True)
         else:

@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 import yarl
 
+from bot.adapters import discord_rendering as rendering
 from bot.adapters.admin_commands import NOT_AVAILABLE, REFUSAL
 from bot.adapters.button_actions import AskPress, FeedbackPress, ask_data, feedback_data, parse_button_data
+from bot.adapters.discord_adapter import DiscordAdapter
+from bot.adapters.startup import TokenRejected
 from bot.admin import AdminDesk
 from bot.core.content import Library, load_library
 from bot.core.engine import Engine
@@ -52,16 +55,6 @@ from tests.discord_standin import (
     user_payload,
 )
 from tests.recording_engine import RecordingEngine
-
-with warnings.catch_warnings():
-    # discord.py 2.7 imports the standard library's audioop for voice, which Python 3.11
-    # deprecates; the bot uses no voice. Only this one warning, only for this import.
-    warnings.filterwarnings("ignore", message="'audioop' is deprecated", category=DeprecationWarning)
-    import discord
-
-    from bot.adapters import discord_rendering as rendering
-    from bot.adapters.discord_adapter import DiscordAdapter
-    from bot.adapters.startup import TokenRejected
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 TOKEN = "test-token-never-logged"
@@ -294,8 +287,29 @@ async def test_info_commands_answer_the_asker_only(bot: Harness, name: str, titl
     assert sent.ephemeral
 
 
-async def test_suggestion_button_asks_that_question(bot: Harness, library: Library) -> None:
+async def test_a_server_answer_is_group_sized_and_more_shows_the_whole_to_the_presser(
+    bot: Harness, library: Library
+) -> None:
     answer = await bot.command("ask", {"question": CAUSES})
+    causes = library.intent("causes_overview")
+    fields = [f for e in answer.embeds for f in e.get("fields", [])]
+    assert len(fields) == 1 and fields[0]["name"] == causes.snippets[0].source.label
+    assert not answer.ephemeral and answer.custom_ids == [
+        "more:causes_overview",
+        "src:causes_overview",
+        "fb:causes_overview:1",
+        "fb:causes_overview:0",
+    ]
+    whole = await bot.press("more:causes_overview", on=answer)
+    assert whole.ephemeral
+    quoted = " ".join(f["value"] for e in whole.embeds for f in e.get("fields", []))
+    assert all(s.quote in quoted for s in causes.snippets)
+    sources = await bot.press("src:causes_overview", on=answer)
+    assert sources.ephemeral and causes.snippets[0].source.label in sources.text
+
+
+async def test_suggestion_button_asks_that_question(bot: Harness, library: Library) -> None:
+    answer = await bot.press("more:causes_overview", on=await bot.command("ask", {"question": CAUSES}))
     custom_id = next(c for c in answer.custom_ids if c.startswith("ask:"))
     intent = library.intent(custom_id.removeprefix("ask:"))
     sent = await bot.press(custom_id, on=answer)
@@ -485,7 +499,7 @@ async def test_long_reply_is_split_within_every_limit() -> None:
     view = rendering.reply_view(reply)
     assert view is not None and view.is_finished()  # stopped: discord.py will not store it
     rows = {item.row for item in view.children}
-    assert len(rows) <= 5 and len(view.children) == 4 + 2  # four suggestions, then 👍/👎
+    assert len(rows) <= 5 and len(view.children) == 4 + 3  # four suggestions, then Sources, 👍, 👎
     assert all(len(item.label or "") <= 80 for item in view.children if isinstance(item, discord.ui.Button))
 
 
@@ -496,7 +510,8 @@ async def test_long_answer_arrives_in_several_messages(start_bot: StartBot, libr
         dataclasses.replace(i, snippets=long_quotes) if i is causes else i for i in library.intents
     )
     bot = await start_bot(library=dataclasses.replace(library, intents=intents))
-    parts = [await bot.command("ask", {"question": CAUSES})]
+    short = await bot.command("ask", {"question": CAUSES})
+    parts = [await bot.press("more:causes_overview", on=short)]
     while not parts[-1].custom_ids:  # the buttons come under the last part
         parts.append(await bot.standin.next_sent())
     assert [sent.kind for sent in parts] == ["callback"] + ["followup"] * (len(parts) - 1)

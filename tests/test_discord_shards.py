@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
+import discord
 
+from bot.adapters.discord_adapter import build_client
 from bot.settings import Settings
-
-with warnings.catch_warnings():
-    # discord.py 2.7 imports audioop (voice), deprecated in Python 3.11; as in test_discord_adapter.
-    warnings.filterwarnings("ignore", message="'audioop' is deprecated", category=DeprecationWarning)
-    import discord
-
-    from bot.adapters.discord_adapter import build_client
 
 
 async def test_a_replica_runs_only_its_shards() -> None:

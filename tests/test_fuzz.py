@@ -3,23 +3,16 @@ platforms can render every reply within their limits. Bounded so the suite stays
 
 from __future__ import annotations
 
-import warnings
-
+import discord
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.adapters.discord_rendering import reply_embeds
 from bot.adapters.telegram_rendering import render_reply, telegram_length
 from bot.core.engine import Engine
 from bot.core.replies import render_plain
 from bot.core.types import IncomingMessage
 from tests.core.helpers import shipped_library
-
-with warnings.catch_warnings():
-    # discord.py imports the deprecated audioop for voice, which the bot never uses.
-    warnings.filterwarnings("ignore", message="'audioop' is deprecated", category=DeprecationWarning)
-    import discord
-
-    from bot.adapters.discord_rendering import reply_embeds
 
 ENGINE = Engine(shipped_library())
 # Words the screen and the matcher care about, mixed with anything at all.

@@ -27,7 +27,7 @@ import pytest
 from telegram.ext import AIORateLimiter
 
 from bot.adapters.admin_commands import NOT_AVAILABLE, REFUSAL
-from bot.adapters.button_actions import AskPress, FeedbackPress, parse_button_data
+from bot.adapters.button_actions import AskPress, FeedbackPress, MorePress, SourcesPress, parse_button_data
 from bot.adapters.startup import PlatformUnreachable, TokenRejected
 from bot.adapters.telegram_adapter import SafetyFirstRateLimiter, TelegramAdapter
 from bot.adapters.telegram_rendering import (
@@ -40,6 +40,7 @@ from bot.admin import AdminDesk
 from bot.core.content import Library, load_library
 from bot.core.engine import Engine
 from bot.core.feedback import InMemoryFeedback
+from bot.core.replies import group_form
 from bot.core.types import IncomingMessage, Reply, SafetyNotice, Snippet, Source, Suggestion, Urgency
 from bot.privacy import hash_user_id
 from bot.settings import Settings
@@ -89,6 +90,10 @@ class Running:
         reply = self.engine.handle(IncomingMessage(text, addressed=addressed, platform="telegram"))
         assert reply is not None
         return reply
+
+    def expected_in_group(self, text: str) -> Reply:
+        """The group-sized answer a group gets."""
+        return group_form(self.expected(text))
 
 
 @pytest.fixture(scope="session")
@@ -160,11 +165,18 @@ async def test_a_direct_message_is_answered_with_quotes_and_buttons(bot: Running
     expected = bot.expected(QUESTION)
     assert expected.answered and expected.snippets
     assert sent.text == render_reply(expected)[0]
-    assert "<blockquote>" in sent.text and expected.snippets[0].source.title in sent.text
+    assert "<blockquote>" in sent.text and expected.snippets[0].source.label in sent.text
+    assert len(expected.snippets) > 1 and all(
+        s.quote in sent.text for s in expected.snippets
+    )  # the whole answer
     assert sent.reply_to is None  # no quoting in a private chat
     data = [d for _, d in sent.buttons]
-    assert [f"ask:{s.intent_id}" for s in expected.suggestions] == data[:-2]
-    assert data[-2:] == [f"fb:{expected.intent_id}:1", f"fb:{expected.intent_id}:0"]
+    assert [f"ask:{s.intent_id}" for s in expected.suggestions] == data[:-3]
+    assert data[-3:] == [
+        f"src:{expected.intent_id}",
+        f"fb:{expected.intent_id}:1",
+        f"fb:{expected.intent_id}:0",
+    ]
 
 
 async def test_a_group_mention_is_answered_whatever_the_case(bot: Running) -> None:
@@ -172,7 +184,7 @@ async def test_a_group_mention_is_answered_whatever_the_case(bot: Running) -> No
     asked = bot.api.push_message(group_chat(), text, entities=[mention(text, f"@{BOT_USERNAME.lower()}")])
     [sent] = await bot.api.wait_sent(1)
     assert sent.reply_to == asked["message_id"]
-    assert sent.text == render_reply(bot.expected(OTHER_QUESTION))[0]
+    assert sent.text == render_reply(bot.expected_in_group(OTHER_QUESTION))[0]
 
 
 async def test_a_text_mention_of_the_bot_is_answered(bot: Running) -> None:
@@ -182,7 +194,7 @@ async def test_a_text_mention_of_the_bot_is_answered(bot: Running) -> None:
     asked = bot.api.push_message(group_chat(), text, entities=[tagged])
     [sent] = await bot.api.wait_sent(1)
     assert sent.reply_to == asked["message_id"]
-    assert sent.text == render_reply(bot.expected(QUESTION))[0]
+    assert sent.text == render_reply(bot.expected_in_group(QUESTION))[0]
 
 
 async def test_a_reply_to_the_bot_is_answered(bot: Running) -> None:
@@ -190,7 +202,7 @@ async def test_a_reply_to_the_bot_is_answered(bot: Running) -> None:
     asked = bot.api.push_message(group_chat(), OTHER_QUESTION, reply_to=earlier)
     [sent] = await bot.api.wait_sent(1)
     assert sent.reply_to == asked["message_id"]
-    assert sent.text == render_reply(bot.expected(OTHER_QUESTION))[0]
+    assert sent.text == render_reply(bot.expected_in_group(OTHER_QUESTION))[0]
 
 
 async def test_ask_with_the_bot_name_is_answered_and_other_bots_commands_are_not(bot: Running) -> None:
@@ -200,7 +212,7 @@ async def test_ask_with_the_bot_name_is_answered_and_other_bots_commands_are_not
     asked = bot.api.push_message(group_chat(), text, entities=[command(text)])
     [sent] = await bot.api.wait_sent(1)
     assert sent.reply_to == asked["message_id"]
-    assert sent.text == render_reply(bot.expected(QUESTION))[0]
+    assert sent.text == render_reply(bot.expected_in_group(QUESTION))[0]
     await assert_nothing_more(bot.api, 1)
 
 
@@ -209,7 +221,7 @@ async def test_ask_alone_in_reply_to_a_member_asks_that_message(bot: Running) ->
     asked = bot.api.push_message(group_chat(), "/ask", entities=[command("/ask")], reply_to=original)
     [sent] = await bot.api.wait_sent(1)
     assert sent.reply_to == asked["message_id"]
-    assert sent.text == render_reply(bot.expected(QUESTION))[0]
+    assert sent.text == render_reply(bot.expected_in_group(QUESTION))[0]
 
 
 async def test_unaddressed_group_chatter_gets_no_answer(bot: Running) -> None:
@@ -262,7 +274,7 @@ async def test_a_photo_caption_is_read_as_text(bot: Running) -> None:
     )
     [sent] = await bot.api.wait_sent(1)
     assert sent.reply_to == asked["message_id"]
-    assert sent.text == render_reply(bot.expected(QUESTION))[0]
+    assert sent.text == render_reply(bot.expected_in_group(QUESTION))[0]
 
 
 async def test_bots_channel_posts_stickers_and_bare_photos_are_ignored(bot: Running) -> None:
@@ -460,7 +472,7 @@ async def test_two_members_in_a_group_keep_their_own_follow_ups(
         sent = await api.wait_sent(3)
     alone = Engine(library).handle(IncomingMessage("why?"))
     assert alone is not None and not alone.answered
-    assert sent[1].text == render_reply(alone)[0]  # Bo's "why?" does not borrow Ann's question
+    assert sent[1].text == render_reply(group_form(alone))[0]  # Bo's "why?" does not borrow Ann's question
     assert "fb:should_i_run_with_pain:1" in [data for _, data in sent[2].buttons]  # Ann's does
     ids = [(m.conversation_id, m.user_id) for m in engine.seen]
     ann_id, bo_id = (f"{group['id']}:{MEMBER_ID}", str(MEMBER_ID)), (f"{group['id']}:{OTHER_MEMBER}", "2002")
@@ -493,6 +505,38 @@ async def test_a_follow_up_button_asks_its_question(bot: Running) -> None:
     await bot.api.wait_calls("answerCallbackQuery")
 
 
+async def test_a_group_answer_is_group_sized_and_more_gives_the_whole(bot: Running) -> None:
+    text = f"@{BOT_USERNAME} {QUESTION}"
+    bot.api.push_message(group_chat(), text, entities=[mention(text)])
+    [short] = await bot.api.wait_sent(1)
+    whole = bot.expected(QUESTION)
+    assert len(whole.snippets) > 1 and whole.snippets[1].quote not in short.text
+    assert short.text.count("<blockquote>") == 1 and short.text.count(whole.snippets[0].source.label) == 1
+    intent = whole.intent_id
+    assert [data for _, data in short.buttons] == [
+        f"more:{intent}",
+        f"src:{intent}",
+        f"fb:{intent}:1",
+        f"fb:{intent}:0",
+    ]
+    assert [label for label, _ in short.buttons][:2] == ["More", "Sources"]
+    bot.api.push_press(short, f"more:{intent}")
+    sent = await bot.api.wait_sent(2)
+    assert sent[1].text == render_reply(whole)[0] and sent[1].reply_to == short.message["message_id"]
+    assert all(s.quote in sent[1].text for s in whole.snippets)
+
+
+async def test_sources_press_names_the_answers_sources_to_the_presser_only(bot: Running) -> None:
+    bot.api.push_message(private_chat(), QUESTION)
+    [answer] = await bot.api.wait_sent(1)
+    whole = bot.expected(QUESTION)
+    bot.api.push_press(answer, f"src:{whole.intent_id}")
+    [pop_up] = await bot.api.wait_calls("answerCallbackQuery")
+    assert pop_up.params["show_alert"] is True
+    assert all(source.label in pop_up.params["text"] for source in whole.sources)
+    await assert_nothing_more(bot.api, 1)  # nothing posted in the chat
+
+
 async def test_feedback_buttons_are_recorded_and_thanked(bot: Running) -> None:
     bot.api.push_message(private_chat(), QUESTION)
     [answer] = await bot.api.wait_sent(1)
@@ -508,6 +552,9 @@ async def test_feedback_buttons_are_recorded_and_thanked(bot: Running) -> None:
 
 def test_callback_data_round_trips() -> None:
     assert parse_button_data("ask:causes_overview") == AskPress("causes_overview")
+    assert parse_button_data("more:causes_overview") == MorePress("causes_overview")
+    assert parse_button_data("src:causes_overview") == SourcesPress("causes_overview")
+    assert parse_button_data("more:") is None
     assert parse_button_data("fb:causes_overview:1") == FeedbackPress("causes_overview", helpful=True)
     assert parse_button_data("fb:causes_overview:0") == FeedbackPress("causes_overview", helpful=False)
     assert parse_button_data("fb:causes_overview:x") is None
@@ -545,8 +592,8 @@ def test_rendering_escapes_everything_and_puts_safety_first_in_bold() -> None:
     assert text.startswith("<b>Call 999 if pain &gt; 7 &amp; &lt;rising&gt;</b>\n\n")
     assert "Lead &lt;b&gt;in&lt;/b&gt; &amp; out &gt; here" in text
     assert (
-        "<blockquote>a &lt; b &amp;&amp; c &gt; d</blockquote>\n<i>\u2014 Title &lt;1&gt; (Pub &amp; Co)</i>"
-        in text
+        "<blockquote>a &lt; b &amp;&amp; c &gt; d</blockquote>\n"
+        "<i>\u2014 Pub &amp; Co, \u201cTitle &lt;1&gt;\u201d</i>" in text
     )
     assert "Check &lt;this&gt;" in text and text.endswith("<i>Not advice &amp; &lt;i&gt;so on&lt;/i&gt;</i>")
     assert html_problem(text) is None

@@ -1,8 +1,9 @@
 """What the bot's buttons carry, the same on every platform.
 
 A suggestion button says "ask:<intent_id>"; a feedback button "fb:<intent_id>:1" (👍) or
-":0" (👎). The data alone says what to do, so a press on an old message still works after
-a restart or a content reload.
+":0" (👎); under a group-sized answer, "more:<intent_id>" asks for the whole answer and
+"src:<intent_id>" for its sources. The data alone says what to do, so a press on an old
+message still works after a restart or a content reload.
 """
 
 from __future__ import annotations
@@ -11,11 +12,27 @@ from dataclasses import dataclass
 
 _ASK = "ask"
 _FEEDBACK = "fb"
+_MORE = "more"
+_SOURCES = "src"
 
 
 @dataclass(frozen=True, slots=True)
 class AskPress:
     """A suggestion button was pressed: answer this intent."""
+
+    intent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MorePress:
+    """ "More" was pressed under a group-sized answer: give this intent's whole answer."""
+
+    intent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesPress:
+    """ "Sources" was pressed under an answer: name the sources this intent quotes."""
 
     intent_id: str
 
@@ -36,11 +53,27 @@ def feedback_data(intent_id: str, helpful: bool) -> str:
     return f"{_FEEDBACK}:{intent_id}:{int(helpful)}"
 
 
-def parse_button_data(data: str | None) -> AskPress | FeedbackPress | None:
+def more_data(intent_id: str) -> str:
+    return f"{_MORE}:{intent_id}"
+
+
+def sources_data(intent_id: str) -> str:
+    return f"{_SOURCES}:{intent_id}"
+
+
+ButtonPress = AskPress | MorePress | SourcesPress | FeedbackPress
+_BY_INTENT: dict[str, type[AskPress | MorePress | SourcesPress]] = {
+    _ASK: AskPress,
+    _MORE: MorePress,
+    _SOURCES: SourcesPress,
+}
+
+
+def parse_button_data(data: str | None) -> ButtonPress | None:
     """What a press asks for; None for data this bot did not make."""
     kind, _, rest = (data or "").partition(":")
-    if kind == _ASK and rest:
-        return AskPress(rest)
+    if kind in _BY_INTENT and rest:
+        return _BY_INTENT[kind](rest)
     intent_id, _, flag = rest.rpartition(":")
     if kind == _FEEDBACK and intent_id and flag in ("0", "1"):
         return FeedbackPress(intent_id, helpful=flag == "1")

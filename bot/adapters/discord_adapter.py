@@ -23,8 +23,12 @@ What arrives and what the bot does
 - Every message goes to the core with the author's id (`user_id`) and a conversation per
   member: the channel in a DM, "<channel id>:<user id>" in a server, so that two members'
   follow-ups ("why?") never borrow each other's last question.
-- Buttons: a suggestion button ("ask:<intent_id>") posts that intent's answer; 👍/👎
-  ("fb:<intent_id>:1" / ":0") records feedback. Presses are answered in `on_interaction`
+- Answers in a server are group-sized (core `group_form`: one-line lead, the best quote,
+  its source) with buttons More, Sources, 👍, 👎; a DM gets the whole answer.
+- Buttons: a suggestion button ("ask:<intent_id>") posts that intent's answer; "More"
+  ("more:<intent_id>") shows the whole answer and "Sources" ("src:<intent_id>") its sources,
+  both only to the member who pressed (ephemeral); 👍/👎 ("fb:<intent_id>:1" / ":0") records
+  feedback. Presses are answered in `on_interaction`
   from the custom_id alone, so buttons on old messages keep working after a restart and
   discord.py keeps no view object per message.
 
@@ -65,7 +69,7 @@ import discord
 from discord import app_commands
 
 from bot.adapters.admin_commands import ADMIN_COMMANDS, AdminCommands
-from bot.adapters.button_actions import AskPress, FeedbackPress, parse_button_data
+from bot.adapters.button_actions import AskPress, FeedbackPress, MorePress, SourcesPress, parse_button_data
 from bot.adapters.discord_rendering import (
     info_embeds,
     pack_messages,
@@ -75,10 +79,18 @@ from bot.adapters.discord_rendering import (
 )
 from bot.adapters.startup import PlatformUnreachable, TokenRejected
 from bot.admin import AdminDesk
-from bot.core.commands import InfoText, help_info, sources_info, topics_info, urgent_info
+from bot.core.commands import (
+    InfoText,
+    answer_sources_info,
+    help_info,
+    sources_info,
+    topics_info,
+    urgent_info,
+)
 from bot.core.content import Library
 from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink
+from bot.core.replies import group_form
 from bot.core.types import IncomingMessage, Reply
 from bot.settings import Settings, mask
 
@@ -251,7 +263,7 @@ class DiscordAdapter:
             )
             self._log_event("message", reply, text)
             if reply is not None:
-                await self._send(message, reply)
+                await self._send(message, _sized(reply, in_server=message.guild is not None))
 
     async def _send(self, message: discord.Message, reply: Reply) -> None:
         """Post a reply in the message's channel; in a server, as a reply to the message."""
@@ -309,6 +321,7 @@ class DiscordAdapter:
             if reply is None:  # an addressed message always gets a reply; kept for the type
                 return
             title = discord.utils.escape_markdown(question)
+            reply = _sized(reply, in_server=in_server)
             await _respond(interaction, reply_embeds(reply, title), reply_view(reply))
 
     def _info_command(
@@ -362,22 +375,36 @@ class DiscordAdapter:
             return
         with self._tracked():
             try:
-                if isinstance(press, AskPress):
-                    await self._answer_press(interaction, press)
-                else:
+                if isinstance(press, FeedbackPress):
                     await self._record_feedback(interaction, press)
+                elif isinstance(press, SourcesPress):
+                    await self._show_sources(interaction, press)
+                else:
+                    await self._answer_press(interaction, press)
             except Exception:
                 await _apologise(interaction)
                 raise  # on_error logs it
 
-    async def _answer_press(self, interaction: discord.Interaction, press: AskPress) -> None:
+    async def _answer_press(self, interaction: discord.Interaction, press: AskPress | MorePress) -> None:
+        """A follow-up question (sized for where it was pressed), or "More": the whole answer,
+        shown only to the member who pressed it, so the channel is not flooded."""
         reply = self._engine.reply_for_intent(press.intent_id)
         intent = self._engine.library.intents_by_id.get(press.intent_id)
         log.info("Discord button: intent=%s", press.intent_id)
         if reply is None or intent is None:  # removed by a content reload since it was sent
             await interaction.response.send_message(_GONE, ephemeral=True)
             return
-        await _respond(interaction, reply_embeds(reply, intent.question), reply_view(reply))
+        more = isinstance(press, MorePress)
+        if not more:
+            reply = _sized(reply, in_server=interaction.guild_id is not None)
+        await _respond(interaction, reply_embeds(reply, intent.question), reply_view(reply), ephemeral=more)
+
+    async def _show_sources(self, interaction: discord.Interaction, press: SourcesPress) -> None:
+        info = answer_sources_info(self._engine.library, press.intent_id)
+        if info is None:
+            await interaction.response.send_message(_GONE, ephemeral=True)
+            return
+        await _respond(interaction, info_embeds(info), None, ephemeral=True)
 
     async def _record_feedback(self, interaction: discord.Interaction, press: FeedbackPress) -> None:
         if press.intent_id in self._engine.library.intents_by_id:
@@ -411,6 +438,11 @@ class DiscordAdapter:
         log.info("Discord %s: intent=%s urgency=%s", kind, reply.intent_id, urgency)
         if self._settings.log_message_text:
             log.info("Discord %s text: %r", kind, text)
+
+
+def _sized(reply: Reply, *, in_server: bool) -> Reply:
+    """A server channel gets the group-sized answer; a direct message the whole one."""
+    return group_form(reply) if in_server else reply
 
 
 async def _respond(

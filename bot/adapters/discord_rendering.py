@@ -4,10 +4,11 @@ Layout of a reply:
 - the safety block first, as its own embed, coloured by level: red for emergency and urgent,
   orange for "soon", gold for the "if you ever notice..." line of a negated mention;
 - then the answer: the lead-in as the description, one field per quoted snippet (the
-  source's title as the field name, the quote as "> " lines), the leg-symptom check, and a
-  footer naming the publishers and carrying the disclaimer;
+  source's label, publisher and short title, as the field name, the quote as "> " lines),
+  the leg-symptom check, and the disclaimer as the footer;
 - follow-up suggestions as buttons that ask them (custom_id "ask:<intent_id>") and, under an
-  answer with quotes, a 👍/👎 pair ("fb:<intent_id>:1" / "fb:<intent_id>:0").
+  answer with quotes, one row: "More" for a group-sized answer ("more:<intent_id>"),
+  "Sources" ("src:<intent_id>"), 👍 and 👎 ("fb:<intent_id>:1" / "fb:<intent_id>:0").
 
 Anything that might pass a limit is split at a paragraph, line or word break, and the embeds
 are packed into as few messages as the per-message limits allow. Text comes only from the
@@ -20,9 +21,10 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.adapters.button_actions import ask_data, feedback_data
+from bot.adapters.button_actions import ask_data, feedback_data, more_data, sources_data
 from bot.core.commands import InfoText
-from bot.core.types import Reply, SafetyNotice, Urgency
+from bot.core.replies import source_line
+from bot.core.types import Reply, SafetyNotice, Urgency, shorten
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -65,12 +67,6 @@ def _cut_point(text: str, limit: int) -> int:
         if at > 0:
             return at
     return limit
-
-
-def shorten(text: str, limit: int) -> str:
-    """One line of at most `limit` characters, ending in an ellipsis when cut."""
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "\u2026"
 
 
 class _EmbedBuilder:
@@ -141,14 +137,14 @@ def reply_embeds(reply: Reply, title: str | None = None) -> list[discord.Embed]:
         safety = _EmbedBuilder(safety_colour(reply.safety))
         safety.add_description(reply.safety.text)
         embeds.extend(safety.embeds)
-    footer = _footer(reply)
+    footer = reply.disclaimer
     if not (reply.lead_in or reply.snippets or reply.closing_check or footer):
         return embeds  # a bare red-flag report: the safety block is the whole reply
     body = _EmbedBuilder(ANSWER_COLOUR if reply.answered else UNANSWERED_COLOUR, title)
     if reply.lead_in:
         body.add_description(reply.lead_in)
     for snippet in reply.snippets:
-        body.add_quote(_escape(snippet.source.title), _escape(snippet.quote))
+        body.add_quote(_escape(source_line(snippet)), _escape(snippet.quote))
     if reply.closing_check:
         body.add_note(reply.closing_check)
     if footer:
@@ -160,14 +156,6 @@ def reply_embeds(reply: Reply, title: str | None = None) -> list[discord.Embed]:
 def _escape(text: str) -> str:
     # Text from web pages is shown as written: a stray "*" or "_" must not turn into markup.
     return discord.utils.escape_markdown(text)
-
-
-def _footer(reply: Reply) -> str:
-    publishers = "; ".join(source.publisher for source in reply.sources)
-    lines = [f"From: {publishers}"] if publishers else []
-    if reply.disclaimer:
-        lines.append(reply.disclaimer)
-    return "\n".join(lines)
 
 
 def info_embeds(info: InfoText) -> list[discord.Embed]:
@@ -197,12 +185,12 @@ def pack_messages(embeds: Sequence[discord.Embed]) -> list[list[discord.Embed]]:
 
 
 def reply_buttons(reply: Reply) -> list[discord.ui.Button[discord.ui.View]]:
-    """Suggestion buttons, one per row, then the 👍/👎 pair on the row below them."""
+    """Suggestion buttons, one per row, then More, Sources, 👍 and 👎 on the row below them."""
     buttons: list[discord.ui.Button[discord.ui.View]] = []
     for suggestion in reply.suggestions:
         custom_id = ask_data(suggestion.intent_id)
         if len(buttons) == BUTTON_ROWS - 1 or len(custom_id) > CUSTOM_ID_LIMIT:
-            continue  # the last row is kept for feedback; an over-long id cannot be sent
+            continue  # the last row is kept for the answer's own buttons; an over-long id cannot be sent
         label = shorten(suggestion.question, BUTTON_LABEL_LIMIT)
         buttons.append(
             discord.ui.Button(
@@ -210,16 +198,23 @@ def reply_buttons(reply: Reply) -> list[discord.ui.Button[discord.ui.View]]:
             )
         )
     if reply.answered and reply.intent_id and reply.snippets:
-        row = len(buttons)
-        for helpful, emoji in ((True, "👍"), (False, "👎")):
-            custom_id = feedback_data(reply.intent_id, helpful)
-            if len(custom_id) <= CUSTOM_ID_LIMIT:
-                buttons.append(
-                    discord.ui.Button(
-                        emoji=emoji, custom_id=custom_id, style=discord.ButtonStyle.secondary, row=row
-                    )
-                )
+        buttons += _answer_buttons(reply.intent_id, more=reply.more, row=len(buttons))
     return buttons
+
+
+def _answer_buttons(intent_id: str, *, more: bool, row: int) -> list[discord.ui.Button[discord.ui.View]]:
+    actions = [(more_data(intent_id), "More", None)] if more else []
+    actions.append((sources_data(intent_id), "Sources", None))
+    actions += [
+        (feedback_data(intent_id, helpful), None, emoji) for helpful, emoji in ((True, "👍"), (False, "👎"))
+    ]
+    return [
+        discord.ui.Button(
+            label=label, emoji=emoji, custom_id=custom_id, style=discord.ButtonStyle.secondary, row=row
+        )
+        for custom_id, label, emoji in actions
+        if len(custom_id) <= CUSTOM_ID_LIMIT
+    ]
 
 
 def reply_view(reply: Reply) -> discord.ui.View | None:

@@ -34,8 +34,13 @@ How each kind of update is handled:
 - Every message goes to the core with the sender's id (`user_id`) and a conversation per
   member: the chat in a direct message, "<chat id>:<sender id>" in a group, so that two
   members' follow-ups ("why?") never borrow each other's last question.
-- Button presses: `ask:<intent>` sends that intent's answer; `fb:<intent>:1` or `:0` records
-  👍 or 👎 through the feedback sink and answers the press with a short thanks.
+- Answers in a group are group-sized (core `group_form`: one-line lead, the best quote, its
+  source) under one row of buttons: More, Sources, 👍, 👎. In a direct message the whole
+  answer is sent.
+- Button presses: `ask:<intent>` sends that intent's answer; `more:<intent>` the whole answer,
+  as a reply to the short one; `src:<intent>` names the answer's sources in a pop-up only the
+  presser sees (a message if too long for one); `fb:<intent>:1` or `:0` records 👍 or 👎
+  through the feedback sink and answers the press with a short thanks.
 
 Under load and faults: updates are handled concurrently. AIORateLimiter keeps sends within
 Telegram's limits and retries after a 429 (RetryAfter), except that a red-flag reply never
@@ -91,19 +96,28 @@ from telegram.ext import (
 )
 
 from bot.adapters.admin_commands import ADMIN_COMMANDS, AdminCommands
-from bot.adapters.button_actions import AskPress, FeedbackPress, parse_button_data
+from bot.adapters.button_actions import AskPress, FeedbackPress, MorePress, SourcesPress, parse_button_data
 from bot.adapters.startup import PlatformUnreachable, TokenRejected
 from bot.adapters.telegram_rendering import (
     render_info,
     render_plain,
     render_reply,
     reply_keyboard,
+    telegram_length,
 )
 from bot.admin import AdminDesk
-from bot.core.commands import InfoText, help_info, sources_info, topics_info, urgent_info
+from bot.core.commands import (
+    InfoText,
+    answer_sources_info,
+    help_info,
+    sources_info,
+    topics_info,
+    urgent_info,
+)
 from bot.core.content import Library
 from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink
+from bot.core.replies import group_form
 from bot.core.types import IncomingMessage, Reply
 from bot.settings import Settings, mask
 
@@ -123,6 +137,7 @@ LISTEN_ADDRESS = "0.0.0.0"  # the webhook server listens on every interface (beh
 SAFETY_MEMORY_SIZE = 4096  # recent messages whose red-flag warnings are remembered for edits
 THANKS = "Thanks for the feedback!"
 GONE = "That answer is no longer available; please ask me again."
+POP_UP_LIMIT = 200  # Telegram's limit for the text of a button press's pop-up
 BOT_COMMANDS = (
     BotCommand("ask", "Ask a question about back pain from running"),
     BotCommand("help", "What I do and how to ask me in a group"),
@@ -347,7 +362,7 @@ class TelegramAdapter:
             await self._send(message, render_reply(reply), None, urgent=_is_red_flag(reply))
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A follow-up question or a 👍/👎 pressed under one of the bot's replies."""
+        """A button under one of the bot's replies: a follow-up, More, Sources, 👍 or 👎."""
         query = update.callback_query
         if query is None:
             return
@@ -356,12 +371,33 @@ class TelegramAdapter:
             self._feedback.record(PLATFORM, press.intent_id, press.helpful)
             await self._acknowledge(query, THANKS)
             return
-        reply = self._engine.reply_for_intent(press.intent_id) if isinstance(press, AskPress) else None
+        if isinstance(press, SourcesPress):
+            await self._show_sources(query, answer_sources_info(self._engine.library, press.intent_id))
+            return
+        asked = isinstance(press, AskPress | MorePress)
+        reply = self._engine.reply_for_intent(press.intent_id) if asked else None
         if reply is None or not isinstance(query.message, Message):
             await self._acknowledge(query, GONE)
             return
         await self._acknowledge(query, None)
+        if isinstance(press, AskPress):
+            reply = self._sized_for(query.message, reply)
         await self._send(query.message, render_reply(reply), reply_keyboard(reply))
+
+    async def _show_sources(self, query: CallbackQuery, info: InfoText | None) -> None:
+        """In a pop-up only the presser sees; a message in the chat if it is too long for one."""
+        if info is None or not isinstance(query.message, Message):
+            await self._acknowledge(query, GONE)
+        elif telegram_length(info.plain()) <= POP_UP_LIMIT:
+            await self._acknowledge(query, info.plain(), alert=True)
+        else:
+            await self._acknowledge(query, None)
+            await self._send(query.message, render_info(info), None)
+
+    @staticmethod
+    def _sized_for(message: Message, reply: Reply) -> Reply:
+        """A group gets the group-sized answer; a direct message the whole one."""
+        return reply if message.chat.type == ChatType.PRIVATE else group_form(reply)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log a failed update by kind, chat and code location, never its text or the token."""
@@ -409,6 +445,7 @@ class TelegramAdapter:
         if reply is None:
             return
         self._warned.record(message, reply)
+        reply = self._sized_for(message, reply)
         keyboard = reply_keyboard(reply) if addressed else None
         await self._send(message, render_reply(reply), keyboard, urgent=_is_red_flag(reply))
 
@@ -467,10 +504,10 @@ class TelegramAdapter:
                 await asyncio.sleep(delay)
 
     @staticmethod
-    async def _acknowledge(query: CallbackQuery, text: str | None) -> None:
+    async def _acknowledge(query: CallbackQuery, text: str | None, *, alert: bool = False) -> None:
         """Answer a button press; failing only leaves a spinner, so it never stops the reply."""
         try:
-            await query.answer(text)
+            await query.answer(text, show_alert=alert)
         except TelegramError as error:
             log.warning("Could not answer a button press: %s", type(error).__name__)
 

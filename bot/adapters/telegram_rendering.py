@@ -14,14 +14,17 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.adapters.button_actions import ask_data, feedback_data
+from bot.adapters.button_actions import ask_data, feedback_data, more_data, sources_data
 from bot.core.commands import InfoText
+from bot.core.replies import source_line
 from bot.core.types import Reply, Snippet
 
 MAX_MESSAGE_LENGTH = 4096  # Telegram's limit for one message's text
 MAX_CALLBACK_DATA_BYTES = 64  # Telegram's limit for a button's callback data
 _PARAGRAPH_BREAK = "\n\n"
 _VOTES = ((True, "👍"), (False, "👎"))
+MORE_LABEL = "More"
+SOURCES_LABEL = "Sources"
 
 
 def telegram_length(text: str) -> int:
@@ -87,7 +90,7 @@ def pack(paragraphs: Sequence[str], limit: int = MAX_MESSAGE_LENGTH) -> list[str
 def _snippet(snippet: Snippet, limit: int) -> list[str]:
     """A quote as a blockquote with its source after it, kept together when they fit."""
     quote = wrap("blockquote", snippet.quote, limit)
-    source = wrap("i", f"\u2014 {snippet.source.title} ({snippet.source.publisher})", limit)
+    source = wrap("i", f"\u2014 {source_line(snippet)}", limit)
     together = f"{quote[-1]}\n{source[0]}"
     if len(source) == 1 and telegram_length(together) <= limit:
         return [*quote[:-1], together]
@@ -124,16 +127,19 @@ def _hard_cut(token: str, budget: int) -> list[str]:
 
 
 def reply_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Follow-up questions as buttons, one per row, then 👍/👎 for an answer with quotes."""
+    """Follow-up questions as buttons, one per row; under an answer with quotes one row of
+    "More" (a group-sized answer's whole), "Sources", 👍 and 👎."""
     rows: list[list[InlineKeyboardButton]] = []
     for suggestion in reply.suggestions:
         data = ask_data(suggestion.intent_id)
         if _fits(data):
             rows.append([InlineKeyboardButton(suggestion.question, callback_data=data)])
     if reply.answered and reply.snippets and reply.intent_id:
-        votes = [(feedback_data(reply.intent_id, helpful), label) for helpful, label in _VOTES]
-        if all(_fits(data) for data, _ in votes):
-            rows.append([InlineKeyboardButton(label, callback_data=data) for data, label in votes])
+        actions = [(more_data(reply.intent_id), MORE_LABEL)] if reply.more else []
+        actions.append((sources_data(reply.intent_id), SOURCES_LABEL))
+        actions += [(feedback_data(reply.intent_id, helpful), label) for helpful, label in _VOTES]
+        if all(_fits(data) for data, _ in actions):
+            rows.append([InlineKeyboardButton(label, callback_data=data) for data, label in actions])
     return InlineKeyboardMarkup(rows) if rows else None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.content import TRUST_LEVELS, Library
-from bot.core.types import TOPICS, Urgency
+from bot.core.types import TOPICS, Source, Urgency
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +39,21 @@ def topics_info(library: Library, emergency_number: str) -> InfoText:
 
 def sources_info(library: Library, emergency_number: str) -> InfoText:
     by_trust = sorted(library.sources.values(), key=lambda s: TRUST_LEVELS.index(s.trust))
-    lines = [f"{s.title} ({s.publisher}), trust: {s.trust}" for s in by_trust]
-    return InfoText("Where my answers come from", tuple(lines))
+    return InfoText("Where my answers come from", tuple(map(_source_line, by_trust)))
+
+
+def answer_sources_info(library: Library, intent_id: str) -> InfoText | None:
+    """The sources one answer quotes (the "Sources" button); None if the intent is gone."""
+    intent = library.intents_by_id.get(intent_id)
+    if intent is None:
+        return None
+    sources = {snippet.source.id: snippet.source for snippet in intent.snippets}
+    return InfoText("Sources of this answer", tuple(map(_source_line, sources.values())))
+
+
+def _source_line(source: Source) -> str:
+    line = f"{source.label}, trust: {source.trust}"
+    return f"{line}, {source.url}" if source.url else line
 
 
 def urgent_info(library: Library, emergency_number: str) -> InfoText:

@@ -287,12 +287,15 @@ def _parse_source(root: Path, path: Path, checker: _Checker) -> tuple[Source, st
         return None
     # Front matter starts on line 2 of the file.
     doc = LocatedDocument(doc.file, doc.data, {k: v + 1 for k, v in doc.lines.items()})
-    meta = checker.mapping(doc, doc.data, (), ("id", "title", "publisher", "trust"), ("note",))
+    meta = checker.mapping(doc, doc.data, (), ("id", "title", "publisher", "trust"), ("note", "url"))
     if meta is None:
         return None
     source_id = checker.text(doc, meta.get("id"), ("id",))
     if source_id and not re.fullmatch(r"[a-z0-9_]+", source_id):
         checker.add(doc, ("id",), "use lower-case letters, digits and _ only")
+    url = checker.text(doc, meta["url"], ("url",)) if "url" in meta else ""
+    if url and not re.fullmatch(r"https?://\S+", url):
+        checker.add(doc, ("url",), "must be a web address starting with https:// or http://")
     trust = meta.get("trust")
     if trust not in TRUST_LEVELS:
         checker.add(doc, ("trust",), f"unknown trust level {trust!r} (use {', '.join(TRUST_LEVELS)})")
@@ -301,6 +304,7 @@ def _parse_source(root: Path, path: Path, checker: _Checker) -> tuple[Source, st
         title=checker.text(doc, meta.get("title"), ("title",)),
         publisher=checker.text(doc, meta.get("publisher"), ("publisher",)),
         trust=str(trust),
+        url=url,
     )
     return source, parts[2]
 

@@ -48,12 +48,31 @@ class IncomingMessage:
     user_id: str = ""
 
 
+SHORT_TITLE_CHARS = 48  # a source's title in its one-line label
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     id: str
     title: str
-    publisher: str
+    publisher: str  # short: who published it ("Cleveland Clinic"); the admin's note says more
     trust: str
+    url: str = ""  # the page's address, when the library has it
+
+    @property
+    def label(self) -> str:
+        """How a reply names the source, once: publisher and short title."""
+        return f"{self.publisher}, \u201c{shorten(self.title, SHORT_TITLE_CHARS)}\u201d"
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` on one line, cut at a word break to at most `limit` characters, with "…" if cut."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:") + "\u2026"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +133,7 @@ class Reply:
     suggestions: tuple[Suggestion, ...] = ()
     closing_check: str = ""  # the leg-symptom check question, when it applies
     disclaimer: str = ""
+    more: bool = False  # a group-sized form of a longer answer: "More" gives the whole
     explanation: MatchExplanation = field(default_factory=MatchExplanation)
 
     @property

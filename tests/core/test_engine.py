@@ -25,7 +25,7 @@ def test_answer_quotes_sources_and_disclaims(engine: Engine) -> None:
     assert reply and reply.answered and reply.topic == "causes"
     assert 1 <= len(reply.snippets) <= 3 and reply.sources
     text = render_plain(reply)
-    assert reply.snippets[0].quote in text and reply.snippets[0].source.title in text
+    assert reply.snippets[0].quote in text and reply.snippets[0].source.label in text
     assert "not medical advice" in text
 
 

@@ -214,6 +214,7 @@ def reply_to_json(reply: Reply, *, explain: bool = False) -> dict[str, Any]:
             "best_phrasing": reply.explanation.best_phrasing,
             "runner_up_intent": reply.explanation.runner_up_intent,
             "runner_up_score": reply.explanation.runner_up_score,
+            "follow_up": reply.explanation.follow_up,
             "negated_red_flags": list(safety.negated_signs) if safety else [],
         }
     return data

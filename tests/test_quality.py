@@ -89,3 +89,22 @@ def test_a_bare_soon_report_is_answered_by_its_safety_message() -> None:
     soon = SafetyNotice(Urgency.SOON, ("hop_pain",), (), "See a doctor or a physiotherapist within days.")
     report = evaluate(lambda q: Reply(answered=False, topic=soon.topic, safety=soon), [question])
     assert (report.correct, report.answered, report.wrong) == (1, 0, 0)
+
+
+def test_follow_up_precision_floor_on_the_exchanges() -> None:
+    """Of the last messages the bot reads with the earlier ones, at least 95% are follow-ups."""
+    from bench.follow_ups import figures, load_exchanges
+
+    exchanges = load_exchanges()
+    assert len(exchanges) >= 150 and sum(not e.follow_up for e in exchanges) >= 100
+    found = figures(Engine(shipped_library()), exchanges)
+    assert found.precision >= 0.95 and found.recall >= 0.35
+
+
+@pytest.mark.parametrize("remark", ["Poor you.", "Good luck with the last few runs!", "thanks mate"])
+def test_a_remark_after_an_answer_does_not_repeat_it(engine: Engine, remark: str) -> None:
+    conversation = f"remark-{remark}"
+    first = engine.handle(IncomingMessage("upper back between shoulder blades aches on runs", conversation))
+    after = engine.handle(IncomingMessage(remark, conversation))
+    assert first is not None and first.answered and after is not None
+    assert after.intent_id != first.intent_id and not after.explanation.follow_up

@@ -32,6 +32,20 @@ _FOLLOW_UP_OPENERS = frozenset(
     tuple(opener.split())
     for opener in ("and", "what about", "how about", "why", "what if", "also", "so", "then", "ok and", "but")
 )
+# Otherwise a follow-up asks something ("is ibuprofen ok", "how long then?") or points back
+# at what was said ("it's been 7 weeks", "that too"); a remark that does neither ("poor
+# you", "good luck with the race!") stands alone (chosen on the tuning exchanges).
+# fmt: off
+_QUESTION_OPENERS = frozenset({
+    "how", "what", "when", "where", "which", "who", "whom", "why", "is", "are", "am", "was", "were",
+    "can", "could", "should", "would", "will", "do", "does", "did", "any", "anything", "ok", "okay",
+    "cool", "n",
+})
+_POINTING_BACK = frozenset({
+    "it", "its", "that", "this", "those", "these", "them", "they", "too", "also", "again", "instead",
+    "then",
+})
+# fmt: on
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +109,8 @@ class Engine:
             return None if safety is None else _safety_only(safety)
         if not text.words:
             return Reply(answered=False, safety=safety, lead_in=messages.empty)
-        match = self._match_in_context(prepared, text, message.conversation_id, safety)
+        reading = self._match_in_context(prepared, text, message.conversation_id, safety)
+        match = reading.match
         leg_topic = match.best is not None and match.best.intent.topic == "sciatica_leg"
         # Only when nothing was flagged: a negated sign already brought its own safety line.
         leg_check = (
@@ -103,7 +118,7 @@ class Engine:
             if not screening.found_anything and (screening.leg_symptoms or leg_topic)
             else ""
         )
-        return self._compose(prepared, match, safety, leg_check)
+        return self._compose(prepared, match, safety, leg_check, reading.follow_up)
 
     def _match_in_context(
         self,
@@ -111,15 +126,14 @@ class Engine:
         text: NormalisedText,
         conversation_id: str,
         safety: SafetyNotice | None,
-    ) -> MatchResult:
-        """Match the message alone; if that is not confident, with the last question before it.
-
-        The answered wording is remembered, so "why?" after "back hurts on long runs" works.
+    ) -> _Reading:
+        """Match the message alone; if that is not confident, or the message leans back ("and
+        ice?"), with the last question before it. The answered wording is remembered, so
+        "why?" after "back hurts on long runs" works.
         """
         match = prepared.matcher.match_message(text)
         context = self._memory.recall(conversation_id)
         short = len(text.words) <= FOLLOW_UP_MAX_WORDS  # a long message stands on its own
-        leans_back = text.words[:2] in _FOLLOW_UP_OPENERS or text.words[:1] in _FOLLOW_UP_OPENERS
         # A red-flag report stands on its own: it must not pick up the last question's answer.
         reporting_red_flag = safety is not None and safety.is_urgent
         if (
@@ -127,15 +141,27 @@ class Engine:
             and context
             and not reporting_red_flag
             and not match.off_topic
-            and (leans_back or not self._confident(match, safety))
+            and (
+                _leans_back(text)
+                or (self._could_lean_back(match, text) and not self._confident(match, safety))
+            )
         ):
             in_context = prepared.matcher.match_follow_up(context, text)
             if self._confident(in_context, safety):
                 self._memory.remember(conversation_id, (*context, *text.words))
-                return in_context
+                return _Reading(in_context, follow_up=True)
         if self._confident(match, safety):
             self._memory.remember(conversation_id, text.words)
-        return match
+        return _Reading(match)
+
+    @staticmethod
+    def _could_lean_back(match: MatchResult, text: NormalisedText) -> bool:
+        """An unsure match may be a follow-up if it asks something, or if it points back and is
+        not small talk (the small-talk phrasings match many short questions weakly)."""
+        if text.question_ends or text.words[0] in _QUESTION_OPENERS:
+            return True
+        small_talk = match.best is not None and match.best.intent.topic == "smalltalk"
+        return not small_talk and not _POINTING_BACK.isdisjoint(text.words)
 
     def reply_for_intent(self, intent_id: str) -> Reply | None:
         """The answer of a known intent (a follow-up button press); None if it no longer exists."""
@@ -146,7 +172,12 @@ class Engine:
         return self._answer(prepared, intent, score=100.0, safety=None, leg_check="")
 
     def _compose(
-        self, prepared: PreparedLibrary, match: MatchResult, safety: SafetyNotice | None, leg_check: str
+        self,
+        prepared: PreparedLibrary,
+        match: MatchResult,
+        safety: SafetyNotice | None,
+        leg_check: str,
+        follow_up: bool = False,
     ) -> Reply:
         messages = prepared.library.messages
         best = match.best
@@ -154,6 +185,7 @@ class Engine:
             best_phrasing=best.phrasing if best else None,
             runner_up_intent=match.ranked[1].intent.id if len(match.ranked) > 1 else None,
             runner_up_score=match.ranked[1].score if len(match.ranked) > 1 else 0.0,
+            follow_up=follow_up,
         )
         score = best.score if best else 0.0
         if best is not None and self._confident(match, safety):
@@ -203,6 +235,19 @@ class Engine:
             disclaimer=prepared.library.messages.disclaimer if intent.snippets else "",
             explanation=explanation or MatchExplanation(),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """How a message was read: its match, and whether with the conversation's last question."""
+
+    match: MatchResult
+    follow_up: bool = False
+
+
+def _leans_back(text: NormalisedText) -> bool:
+    """Whether the message opens by referring to the last answer ("and stretching?")."""
+    return text.words[:2] in _FOLLOW_UP_OPENERS or text.words[:1] in _FOLLOW_UP_OPENERS
 
 
 def _safety_only(safety: SafetyNotice) -> Reply:

@@ -117,6 +117,7 @@ class MatchExplanation:
     best_phrasing: str | None = None
     runner_up_intent: str | None = None
     runner_up_score: float = 0.0
+    follow_up: bool = False  # the message was read with the conversation's last question
 
 
 @dataclass(frozen=True, slots=True)

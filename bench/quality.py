@@ -33,6 +33,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in a package; ne
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.follow_ups import report as report_follow_ups  # noqa: E402
 from bot.core.content import Intent, Library, load_library  # noqa: E402
 from bot.core.engine import ANSWER_THRESHOLD, Engine, PreparedLibrary  # noqa: E402
 from bot.core.normalisation import normalise  # noqa: E402
@@ -337,6 +338,7 @@ def main() -> None:
         end=" ",
     )
     print(f"shipped answer threshold {ANSWER_THRESHOLD:.0f}")
+    report_follow_ups(Engine(library))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from sklearn.model_selection import GroupKFold
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.red_flag_corpus import is_heldout  # noqa: E402
 from bot.core.content import load_library  # noqa: E402
 from bot.core.normalisation import normalise  # noqa: E402
 from bot.core.red_flag_model import BUCKETS, MODEL_FILE, RedFlagModel, features  # noqa: E402
@@ -44,6 +45,8 @@ from bot.quality import load_questions  # noqa: E402
 DATA = ROOT / "tests" / "data"
 TRAINING_FILES = (
     DATA / "real_red_flags" / "dev.jsonl",
+    DATA / "real_questions" / "train.jsonl",
+    DATA / "real_questions" / "dev.jsonl",
     DATA / "red_flags_positive.yaml",
     DATA / "red_flags_negative.yaml",
     DATA / "questions.yaml",
@@ -68,6 +71,18 @@ def development_examples() -> list[Example]:
         if item["level"] == "soon" or item.get("disputed"):
             continue
         examples.append(Example(item["text"], item["level"] in ("emergency", "urgent"), item["site"]))
+    return examples + running_chat_examples()
+
+
+def running_chat_examples() -> list[Example]:
+    """Real runners' questions with no red flag (the matcher's corpus, its train and dev parts),
+    from sites in the red-flag corpus's development part only, so that no held-out site is read."""
+    examples = []
+    for part in ("train", "dev"):
+        for line in (DATA / "real_questions" / f"{part}.jsonl").read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            if item["red_flag"] == "none" and not item.get("disputed") and not is_heldout(item["site"]):
+                examples.append(Example(item["text"], False, item["site"]))
     return examples
 
 

@@ -1,8 +1,8 @@
 """The red-flag screen on real people's words (tests/data/real_red_flags/), held at floors.
 
 The floors sit a little under what the shipped screen measured (bench/safety_bench.py,
-2026-12-07, 2,367 messages: held-out emergency and urgent reports caught at urgent or above
-65.2%, false alarms on real chat 14.6%; development part 93.1% and 9.7%, in-sample), so a change that
+2026-12-07, 2,359 messages: held-out emergency and urgent reports caught at urgent or above
+66.7%, false alarms on real chat 15.3%; development part 95.7% and 9.7%, in-sample), so a change that
 makes the screen miss more real reports fails here. The held-out part is only read as
 these figures; nothing is tuned on it. Issue 12's goal (97% held out, at most 5% false
 alarms) is not met yet: see README, "Measured".

@@ -61,6 +61,19 @@ def sources_data(intent_id: str) -> str:
     return f"{_SOURCES}:{intent_id}"
 
 
+MORE_LABEL = "More"
+SOURCES_LABEL = "Sources"
+VOTE_LABELS = {True: "👍", False: "👎"}
+
+
+def answer_buttons(intent_id: str, *, more: bool) -> list[tuple[str, str]]:
+    """(data, label) of the row under an answer with quotes, the same on every platform:
+    "More" (only when the answer was shortened), "Sources", 👍 and 👎."""
+    buttons = [(more_data(intent_id), MORE_LABEL)] if more else []
+    buttons.append((sources_data(intent_id), SOURCES_LABEL))
+    return buttons + [(feedback_data(intent_id, helpful), label) for helpful, label in VOTE_LABELS.items()]
+
+
 ButtonPress = AskPress | MorePress | SourcesPress | FeedbackPress
 _BY_INTENT: dict[str, type[AskPress | MorePress | SourcesPress]] = {
     _ASK: AskPress,

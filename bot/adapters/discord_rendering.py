@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.adapters.button_actions import ask_data, feedback_data, more_data, sources_data
+from bot.adapters.button_actions import VOTE_LABELS, answer_buttons, ask_data
 from bot.core.commands import InfoText
 from bot.core.replies import source_line
 from bot.core.types import Reply, SafetyNotice, Urgency, shorten
@@ -203,16 +203,16 @@ def reply_buttons(reply: Reply) -> list[discord.ui.Button[discord.ui.View]]:
 
 
 def _answer_buttons(intent_id: str, *, more: bool, row: int) -> list[discord.ui.Button[discord.ui.View]]:
-    actions = [(more_data(intent_id), "More", None)] if more else []
-    actions.append((sources_data(intent_id), "Sources", None))
-    actions += [
-        (feedback_data(intent_id, helpful), None, emoji) for helpful, emoji in ((True, "👍"), (False, "👎"))
-    ]
+    votes = set(VOTE_LABELS.values())  # shown as emoji, the others as text
     return [
         discord.ui.Button(
-            label=label, emoji=emoji, custom_id=custom_id, style=discord.ButtonStyle.secondary, row=row
+            label=None if label in votes else label,
+            emoji=label if label in votes else None,
+            custom_id=custom_id,
+            style=discord.ButtonStyle.secondary,
+            row=row,
         )
-        for custom_id, label, emoji in actions
+        for custom_id, label in answer_buttons(intent_id, more=more)
         if len(custom_id) <= CUSTOM_ID_LIMIT
     ]
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.adapters.button_actions import ask_data, feedback_data, more_data, sources_data
+from bot.adapters.button_actions import answer_buttons, ask_data
 from bot.core.commands import InfoText
 from bot.core.replies import source_line
 from bot.core.types import Reply, Snippet
@@ -22,9 +22,6 @@ from bot.core.types import Reply, Snippet
 MAX_MESSAGE_LENGTH = 4096  # Telegram's limit for one message's text
 MAX_CALLBACK_DATA_BYTES = 64  # Telegram's limit for a button's callback data
 _PARAGRAPH_BREAK = "\n\n"
-_VOTES = ((True, "👍"), (False, "👎"))
-MORE_LABEL = "More"
-SOURCES_LABEL = "Sources"
 
 
 def telegram_length(text: str) -> int:
@@ -135,9 +132,7 @@ def reply_keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         if _fits(data):
             rows.append([InlineKeyboardButton(suggestion.question, callback_data=data)])
     if reply.answered and reply.snippets and reply.intent_id:
-        actions = [(more_data(reply.intent_id), MORE_LABEL)] if reply.more else []
-        actions.append((sources_data(reply.intent_id), SOURCES_LABEL))
-        actions += [(feedback_data(reply.intent_id, helpful), label) for helpful, label in _VOTES]
+        actions = answer_buttons(reply.intent_id, more=reply.more)
         if all(_fits(data) for data, _ in actions):
             rows.append([InlineKeyboardButton(label, callback_data=data) for data, label in actions])
     return InlineKeyboardMarkup(rows) if rows else None

@@ -141,10 +141,7 @@ class Engine:
             and context
             and not reporting_red_flag
             and not match.off_topic
-            and (
-                _leans_back(text)
-                or (self._could_lean_back(match, text) and not self._confident(match, safety))
-            )
+            and (_leans_back(text) or (_could_lean_back(match, text) and not self._confident(match, safety)))
         ):
             in_context = prepared.matcher.match_follow_up(context, text)
             if self._confident(in_context, safety):
@@ -153,15 +150,6 @@ class Engine:
         if self._confident(match, safety):
             self._memory.remember(conversation_id, text.words)
         return _Reading(match)
-
-    @staticmethod
-    def _could_lean_back(match: MatchResult, text: NormalisedText) -> bool:
-        """An unsure match may be a follow-up if it asks something, or if it points back and is
-        not small talk (the small-talk phrasings match many short questions weakly)."""
-        if text.question_ends or text.words[0] in _QUESTION_OPENERS:
-            return True
-        small_talk = match.best is not None and match.best.intent.topic == "smalltalk"
-        return not small_talk and not _POINTING_BACK.isdisjoint(text.words)
 
     def reply_for_intent(self, intent_id: str) -> Reply | None:
         """The answer of a known intent (a follow-up button press); None if it no longer exists."""
@@ -248,6 +236,15 @@ class _Reading:
 def _leans_back(text: NormalisedText) -> bool:
     """Whether the message opens by referring to the last answer ("and stretching?")."""
     return text.words[:2] in _FOLLOW_UP_OPENERS or text.words[:1] in _FOLLOW_UP_OPENERS
+
+
+def _could_lean_back(match: MatchResult, text: NormalisedText) -> bool:
+    """An unsure match may be a follow-up if it asks something, or if it points back and is
+    not small talk (the small-talk phrasings match many short questions weakly)."""
+    if text.question_ends or text.words[0] in _QUESTION_OPENERS:
+        return True
+    small_talk = match.best is not None and match.best.intent.topic == "smalltalk"
+    return not small_talk and not _POINTING_BACK.isdisjoint(text.words)
 
 
 def _safety_only(safety: SafetyNotice) -> Reply:

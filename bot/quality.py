@@ -13,6 +13,7 @@ import yaml
 from bot.core.types import Reply
 
 NO_ANSWER = "none"
+NOT_ADVICE = frozenset({NO_ANSWER, "smalltalk", "urgent"})  # expected topics that are no advice topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,15 @@ class QualityReport:
     false_alarms: int = 0
     misses: list[str] = field(default_factory=list)
     mistakes: Counter[str] = field(default_factory=Counter)
+    by_topic: Counter[str] = field(default_factory=Counter)  # questions per expected topic
+    right_by_topic: Counter[str] = field(default_factory=Counter)  # of those, handled right
+
+    @property
+    def on_topic_accuracy(self) -> float:
+        """Share of back-pain questions (an advice topic expected) given that topic."""
+        advice = [topic for topic in self.by_topic if topic not in NOT_ADVICE]
+        total = sum(self.by_topic[topic] for topic in advice)
+        return sum(self.right_by_topic[topic] for topic in advice) / total if total else 0.0
 
     @property
     def accuracy(self) -> float:
@@ -99,6 +109,8 @@ def evaluate(
         else:
             ok = said in question.accepted_topics
         report.correct += ok
+        report.by_topic[question.topic] += 1
+        report.right_by_topic[question.topic] += ok
         if reply.answered:
             report.answered += 1
             right = got in question.accepted_topics or (question.topic == "urgent" and urgent)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.core.engine import Engine
@@ -86,11 +88,11 @@ STORIES = [
 
 
 @pytest.mark.parametrize(("story", "topic"), STORIES)
-def test_a_long_story_is_answered_by_what_its_sentences_ask(engine: Engine, story: str, topic: str) -> None:
-    # Matched as a whole, the story's incidental words (club, friends, boxes, race) drown the
-    # question and nothing is confident enough to answer.
+def test_a_long_story_gets_its_own_topic_or_none(engine: Engine, story: str, topic: str) -> None:
+    # The story's incidental words (club, friends, boxes, race) must not pull it to a wrong
+    # topic; declining is honest, a wrong answer is not.
     reply = ask(engine, story)
-    assert reply and reply.answered and reply.topic == topic
+    assert reply and (reply.topic == topic or not reply.answered)
 
 
 def test_unsure_offers_up_to_three_topics(engine: Engine) -> None:
@@ -121,6 +123,20 @@ def test_follow_up_button_answers_its_intent(engine: Engine) -> None:
 def test_library_swap_keeps_answering(engine: Engine) -> None:
     engine.replace_library(shipped_library())
     assert ask(engine, "hi") is not None
+
+
+def test_a_phrasing_added_on_reload_is_answered_by_its_intent() -> None:
+    library = shipped_library()
+    engine = Engine(library)
+    question = "is a treadmill desk any good"
+    assert ask(engine, question).intent_id != "prevention_desk_job"  # type: ignore[union-attr]
+    intents = tuple(
+        replace(i, examples=(*i.examples, question)) if i.id == "prevention_desk_job" else i
+        for i in library.intents
+    )
+    engine.replace_library(replace(library, intents=intents))
+    reply = ask(engine, question)
+    assert reply and reply.answered and reply.intent_id == "prevention_desk_job"
 
 
 def test_red_flag_after_a_question_is_not_read_as_a_follow_up() -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from bot.core.matching import IntentMatcher, MatcherTuning, MatchResult
+from bot.core.matching import IntentMatcher, MatchResult
 from bot.core.normalisation import NormalisedText, normalise
 from tests.core.helpers import shipped_library
 
@@ -63,21 +64,27 @@ def test_odd_input_does_not_crash(matcher: IntentMatcher, text: str) -> None:
     matcher.match(normalise(text))
 
 
-def test_a_story_is_read_by_its_sentences_and_never_as_small_talk(matcher: IntentMatcher) -> None:
+def test_a_story_is_read_for_its_topic_and_never_as_small_talk(matcher: IntentMatcher) -> None:
     story = normalise(
         "Hi all! Thanks for the lift to the relay on Saturday, the cake was great. Since the last leg "
         "my lower back has been stiff and sore, nothing dramatic. What can I do this week to ease it?"
     )
-    whole = matcher.match(story)
-    voted = matcher.match_message(story)
-    assert voted.best is not None and voted.best.intent.topic == "relief"
-    assert all(r.intent.topic != "smalltalk" for r in voted.ranked)
-    assert whole.best is not None and voted.best.score > whole.best.score
+    result = matcher.match_message(story)
+    assert result.best is not None and result.best.intent.topic == "relief"
+    assert all(r.intent.topic != "smalltalk" for r in result.ranked)
 
 
-def test_a_short_message_is_matched_as_a_whole(matcher: IntentMatcher) -> None:
-    text = normalise("Long run today. Lower back is sore now, why?")
-    assert matcher.match_message(text) == matcher.match(text)
+def test_a_phrasing_an_admin_adds_matches_itself_right_away() -> None:
+    library = shipped_library()
+    question = "does a standing desk help"
+    before = IntentMatcher(library.intents, library.vocabulary).match_message(normalise(question))
+    assert before.best is None or before.best.intent.id != "prevention_desk_job"
+    intents = [
+        replace(i, examples=(*i.examples, question)) if i.id == "prevention_desk_job" else i
+        for i in library.intents
+    ]
+    after = IntentMatcher(intents, library.vocabulary).match_message(normalise(question.upper() + "?"))
+    assert after.best is not None and after.best.intent.id == "prevention_desk_job"
 
 
 @pytest.mark.parametrize(
@@ -100,7 +107,7 @@ def test_the_lower_back_named_too_leaves_every_topic_open(matcher: IntentMatcher
     assert result.within_topic is None and result.best and result.best.intent.topic == "causes"
 
 
-def test_only_a_storys_last_sentences_vote_so_a_huge_message_costs_little() -> None:
+def test_a_huge_message_is_classified_once_and_matched_by_words_at_most_twice() -> None:
     library = shipped_library()
 
     class CountingMatcher(IntentMatcher):
@@ -113,4 +120,4 @@ def test_only_a_storys_last_sentences_vote_so_a_huge_message_costs_little() -> N
     matcher = CountingMatcher(library.intents, library.vocabulary)
     result = matcher.match_message(normalise("my lower back hurts. " * 500 + "should I keep running?"))
     assert result.best is not None
-    assert CountingMatcher.calls == 1 + MatcherTuning().story_max_sentences  # the whole, then the sentences
+    assert CountingMatcher.calls <= 2  # the whole message; again within its topic if no intent of it fit

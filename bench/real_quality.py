@@ -132,7 +132,9 @@ def report(library: Library, only_ours: bool = False) -> QualityReport:
     chosen = [our_system(library)] if only_ours else systems(library, train, dev)
     print(f"\nReal messages: {len(train)} train, {len(dev)} development, {len(heldout)} held out")
     print(f"{'':<31}{'development':>16}{'held out':>26}")
-    print(f"{'system':<24}{'thresh':>7}{'right':>8}{'wrong':>7}{'right':>10}{'wrong':>7}{'answered':>9}{'recall':>8}")
+    print(
+        f"{'system':<24}{'thresh':>7}{'right':>8}{'wrong':>7}{'right':>10}{'wrong':>7}{'answered':>9}{'recall':>8}"
+    )
     results = {}
     for system in chosen:
         threshold = choose(system, dev)

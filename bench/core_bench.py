@@ -152,7 +152,9 @@ def build_synthetic(folder: Path, intent_count: int) -> Path:
                 "answer": [{"source": source_id, "quote": quote}],
             }
         )
-    (folder / "intents" / "synthetic.yaml").write_text(yaml.safe_dump({"intents": intents}), encoding="utf-8")
+    # One line per scalar: the loader refuses a plain scalar folded over two lines.
+    text = yaml.safe_dump({"intents": intents}, width=1_000_000)
+    (folder / "intents" / "synthetic.yaml").write_text(text, encoding="utf-8")
     return folder
 
 

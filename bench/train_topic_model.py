@@ -43,7 +43,7 @@ def main() -> None:
             file.write(json.dumps(item, ensure_ascii=False) + "\n")
     topic_model.real_examples.cache_clear()
     library = load_library(ROOT / "content")
-    examples = (*phrasing_examples(library.intents), *topic_model.real_examples())
+    examples = topic_model.training_examples(phrasing_examples(library.intents))
     started = time.perf_counter()
     model = topic_model.TopicModel.train(examples)
     print(f"trained on {len(examples)} messages in {time.perf_counter() - started:.2f} s")

@@ -62,8 +62,11 @@ def _word_features(word: str) -> tuple[int, tuple[int, ...]]:
     return _hash(f"w:{_stem(word)}"), pieces
 
 
-def raw_features(words: Sequence[str]) -> tuple[Counter[int], Counter[int]]:
-    """Slot counts of a message's words and word pairs, and of its word pieces."""
+Blocks = tuple[tuple[np.ndarray, np.ndarray], ...]  # per block: slots and their counts
+
+
+def raw_features(words: Sequence[str]) -> Blocks:
+    """Slot counts of a message's stems and stem pairs, and of its word pieces."""
     stems: Counter[int] = Counter()
     pieces: Counter[int] = Counter()
     for word in words:
@@ -72,7 +75,13 @@ def raw_features(words: Sequence[str]) -> tuple[Counter[int], Counter[int]]:
         pieces.update(piece_slots)
     for first, second in pairwise(words):
         stems[_hash(f"b:{_stem(first)} {_stem(second)}")] += 1
-    return stems, pieces
+    return tuple(
+        (
+            np.fromiter(block.keys(), dtype=np.int64, count=len(block)),
+            np.fromiter(block.values(), dtype=np.float32, count=len(block)),
+        )
+        for block in (stems, pieces)
+    )
 
 
 class TopicModel:
@@ -142,25 +151,20 @@ class TopicModel:
             return cls(topics, saved["slots"], saved["idf"], saved["weights"], saved["bias"])
 
 
-def _idf(counted: list[tuple[Counter[int], Counter[int]]], documents: int) -> np.ndarray:
+def _idf(counted: list[Blocks], documents: int) -> np.ndarray:
     """Smoothed inverse document frequency per slot, as scikit-learn's TfidfVectorizer."""
-    frequency = np.zeros(BUCKETS, dtype=np.float32)
-    for stems, pieces in counted:
-        frequency[list(stems | pieces)] += 1
+    present = [np.unique(np.concatenate([slots for slots, _ in blocks])) for blocks in counted]
+    frequency = np.bincount(np.concatenate(present), minlength=BUCKETS)
     idf = np.log((1 + documents) / (1 + frequency)) + 1
     idf[frequency == 0] = 0.0  # a slot never seen in training carries no weight
     return idf.astype(np.float32)
 
 
-def _tfidf(counted: tuple[Counter[int], Counter[int]], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _tfidf(counted: Blocks, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sparse features: slots and values, each block sublinear-tf times idf, unit length."""
     all_slots: list[np.ndarray] = []
     all_values: list[np.ndarray] = []
-    for block in counted:
-        if not block:
-            continue
-        slots = np.fromiter(block.keys(), dtype=np.int64, count=len(block))
-        counts = np.fromiter(block.values(), dtype=np.float32, count=len(block))
+    for slots, counts in counted:
         values = (1 + np.log(counts)) * idf[slots]
         norm = float(np.linalg.norm(values))
         if norm:
@@ -181,17 +185,20 @@ def _fit(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Multinomial logistic regression by full-batch Adam over the slots training uses.
 
-    The sparse matrix is kept as flat arrays (row of each entry, compact column, value);
-    products with it are a gather and a sum per row, and per column for the gradient.
+    The examples are a scipy sparse matrix (a few hundred entries per row of 2**18 slots),
+    so each step is two sparse products and costs memory for the dense scores only.
     """
-    rows = np.concatenate([np.full(len(slots), i) for i, (slots, _) in enumerate(vectors)])
+    from scipy.sparse import csr_matrix  # training only: a shipped model loads without it
+
     slots = np.concatenate([slots for slots, _ in vectors])
-    values = np.concatenate([values for _, values in vectors]).astype(np.float32)[:, None]
     used, columns = np.unique(slots, return_inverse=True)
-    by_column = np.argsort(columns, kind="stable")
-    column_starts = np.flatnonzero(np.r_[True, np.diff(columns[by_column]) != 0])
-    row_starts = np.flatnonzero(np.r_[True, np.diff(rows) != 0])
-    present_rows = rows[row_starts]
+    lengths = [len(slots) for slots, _ in vectors]
+    matrix = csr_matrix(
+        (np.concatenate([values for _, values in vectors]), columns, np.r_[0, np.cumsum(lengths)]),
+        shape=(len(vectors), len(used)),
+        dtype=np.float32,
+    )
+    transposed = matrix.T.tocsr()
     count = len(vectors)
     target = np.zeros((count, classes), dtype=np.float32)
     target[np.arange(count), labels] = 1.0
@@ -201,12 +208,8 @@ def _fit(
     moments = [np.zeros_like(p) for p in parameters]
     squares = [np.zeros_like(p) for p in parameters]
     for step in range(1, settings.steps + 1):
-        scores = np.tile(bias, (count, 1))
-        scores[present_rows] += np.add.reduceat(values * weights[columns], row_starts, axis=0)
-        error = (_softmax(scores) - target) / count
-        weight_gradient = np.add.reduceat((values * error[rows])[by_column], column_starts, axis=0)
-        weight_gradient += (settings.penalty / count) * weights
-        gradients = [weight_gradient, error.sum(axis=0)]
+        error = (_softmax(matrix @ weights + bias) - target) / count
+        gradients = [transposed @ error + (settings.penalty / count) * weights, error.sum(axis=0)]
         for parameter, gradient, moment, square in zip(parameters, gradients, moments, squares, strict=True):
             moment *= 0.9
             moment += 0.1 * gradient
@@ -235,6 +238,11 @@ def real_examples() -> tuple[Example, ...]:
     return tuple((normalise(item["text"]).words, item["topic"]) for item in items)
 
 
+def training_examples(phrasings: Sequence[Example]) -> tuple[Example, ...]:
+    """What a library's model learns from: its phrasings and the real messages."""
+    return (*phrasings, *real_examples())
+
+
 def digest(examples: Sequence[Example]) -> str:
     """A fingerprint of training data: the same data gives the same model."""
     return hashlib.sha256(json.dumps(examples).encode("utf-8")).hexdigest()
@@ -246,7 +254,7 @@ def topic_model_for(phrasings: Sequence[Example]) -> TopicModel:
     Training takes about a second, so a model is reused when the data is unchanged: from
     this process, or the one shipped for the shipped library (topic_model.npz).
     """
-    examples = (*phrasings, *real_examples())
+    examples = training_examples(phrasings)
     key = digest(examples)
     model = _recent.pop(key, None) or TopicModel.load(MODEL_FILE, key) or TopicModel.train(examples)
     _recent[key] = model

@@ -10,7 +10,7 @@ import pytest
 from bot.core import topic_model
 from bot.core.matching import phrasing_examples
 from bot.core.normalisation import normalise
-from bot.core.topic_model import TopicModel, TopicTraining, digest, real_examples
+from bot.core.topic_model import TopicModel, TopicTraining, digest, training_examples
 from tests.core.helpers import shipped_library
 
 
@@ -25,7 +25,7 @@ def test_the_shipped_real_messages_are_the_train_part_verbatim_with_addresses() 
 
 def test_the_shipped_model_was_trained_on_the_shipped_library() -> None:
     # Edit the library or the real questions, then: python bench/train_topic_model.py
-    examples = (*phrasing_examples(shipped_library().intents), *real_examples())
+    examples = training_examples(phrasing_examples(shipped_library().intents))
     assert TopicModel.load(topic_model.MODEL_FILE, digest(examples)) is not None
 
 

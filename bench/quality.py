@@ -15,7 +15,8 @@ first in the same conversation (only the bot keeps one).
 
 A system that answers less is right more often on what it answers, so a second table
 compares all four at equal coverage: at each system's operating point, the others answer
-the same share of the tuning questions.
+the same share of the tuning questions. Then the follow-up exchanges (bench/follow_ups.py)
+and real members' messages (bench/real_quality.py).
 Prints figures only.
 """
 
@@ -339,6 +340,9 @@ def main() -> None:
     )
     print(f"shipped answer threshold {ANSWER_THRESHOLD:.0f}")
     report_follow_ups(Engine(library))
+    from bench.real_quality import report as report_real_questions  # it builds on this module
+
+    report_real_questions(library)
 
 
 if __name__ == "__main__":

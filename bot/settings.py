@@ -75,9 +75,11 @@ _PLACEHOLDER_MARKERS = ("your-", "changeme", "xxx", "<")
 # ASCII digits, no leading zero: the platforms' ids are plain numbers, and "0001001" or
 # non-ASCII digits could never match a real sender (the admin would be locked out unseen).
 _ADMIN_ID = re.compile(r"(?P<platform>[a-z]+):(?P<user_id>[1-9][0-9]*)")
-# Loose on purpose (the stand-ins' tokens pass): it catches a pasted space, quotes or a
-# "bot" prefix; `python -m bot doctor` checks the exact shape.
-_TELEGRAM_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
+# BotFather tokens: the bot's numeric id, a colon, 35 characters of base64url. A token of
+# another shape is refused at start (and by `doctor`), not sent to Telegram to be refused.
+TELEGRAM_TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{35}")
+# Discord tokens: base64url(bot id) . timestamp . HMAC.
+DISCORD_TOKEN = re.compile(r"(?P<id>[A-Za-z0-9_-]{16,})\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _SHARD_RANGE = re.compile(r"(?P<first>\d+)(?:-(?P<last>\d+))?")
 
@@ -261,10 +263,10 @@ def _check_telegram(
 ) -> str:
     """The Telegram token if Telegram is on, and the webhook settings' problems."""
     token = _enabled("telegram", token, platforms, problems)
-    if token and not _TELEGRAM_TOKEN.fullmatch(token):
+    if token and not TELEGRAM_TOKEN.fullmatch(token):
         problems.append(
-            "TELEGRAM_BOT_TOKEN: not a BotFather token (digits, a colon, then letters, digits, _ or -; "
-            "no spaces or quotes)"
+            f"TELEGRAM_BOT_TOKEN {mask(token)}: not shaped like a BotFather token (the bot's id, a colon, "
+            "then 35 letters, digits, _ or -): copy it again from BotFather's message"
         )
         return ""
     webhook = env.get("TELEGRAM_WEBHOOK_URL", "").strip()
@@ -281,9 +283,11 @@ def _check_telegram(
 def _check_discord_token(token: str, platforms: frozenset[str], problems: list[str]) -> str:
     """The Discord token if Discord is on."""
     token = _enabled("discord", token, platforms, problems)
-    if token and (any(c.isspace() for c in token) or token.startswith(("'", '"'))):
+    if token and not DISCORD_TOKEN.fullmatch(token):
         problems.append(
-            "DISCORD_BOT_TOKEN: contains spaces or quotes; paste the token alone (no 'Bot ' prefix)"
+            f"DISCORD_BOT_TOKEN {mask(token)}: not shaped like a Discord bot token (three parts joined by "
+            "dots, the first at least 16 characters, no spaces, quotes or 'Bot ' prefix): "
+            "Developer Portal -> Bot -> Reset Token, and paste it alone"
         )
         return ""
     return token

@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-TOKEN = "123456:TEST-stand-in-token"
+TOKEN = "123456:TEST-stand-in-token-0123456789abcde"  # BotFather-shaped
 BOT_ID = 123456
 BOT_USERNAME = "BackPainTestBot"
 MEMBER_ID = 1001

@@ -28,6 +28,8 @@ ROOT = DEPLOY.parent
 BIN = Path(sys.executable).parent  # the validators are console scripts of the dev extra
 MANIFESTS = sorted((DEPLOY / "kubernetes").glob("*.yaml"))
 
+DISCORD_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz012345"  # shaped like a real one
+
 
 def tool(name: str) -> str:
     found = shutil.which(name, path=str(BIN)) or shutil.which(name)
@@ -115,7 +117,8 @@ def test_telegram_replicas_run_the_webhook_behind_a_service_and_gate_on_healthz(
     config = find(yaml_documents(DEPLOY / "kubernetes" / "config.yaml"), "ConfigMap")["data"]
     port = int(config["TELEGRAM_WEBHOOK_PORT"])
     assert {"name": "webhook", "containerPort": port} in container["ports"]
-    settings = Settings.from_mapping({**config, "TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_WEBHOOK_SECRET": "s"})
+    token = "1234567890:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"  # shaped like BotFather's
+    settings = Settings.from_mapping({**config, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_WEBHOOK_SECRET": "s"})
     assert settings.telegram_webhook_url.startswith("https://") and settings.health_port == 8080
 
 
@@ -143,7 +146,11 @@ def test_discord_replicas_split_every_shard_between_them(tmp_path: Path) -> None
             env=pod_env,
             timeout=10,
         )
-        given = {**env, "DISCORD_SHARD_IDS": result.stdout.strip(), "DISCORD_BOT_TOKEN": "a.b.c"}
+        given = {
+            **env,
+            "DISCORD_SHARD_IDS": result.stdout.strip(),
+            "DISCORD_BOT_TOKEN": "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz012345",
+        }
         ids = Settings.from_mapping(given).discord_shard_ids
         shards += ids
     assert sorted(shards) == list(range(count))  # every shard once, none twice

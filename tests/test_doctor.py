@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.doctor import mask, run_doctor
+from bot.settings import Settings
 from tests.postgres import postgres_reachable
 
 ROOT = Path(__file__).parent.parent
@@ -59,7 +60,7 @@ def test_every_problem_is_one_line_saying_what_to_fix(tmp_path: Path) -> None:
     relief.write_text(relief.read_text(encoding="utf-8").replace("topic: relief", "topic: reliefs", 1))
     env = {
         "ADMIN_IDS": "telegram:abc",
-        "TELEGRAM_BOT_TOKEN": "123456:too-short-secret",
+        "TELEGRAM_BOT_TOKEN": TELEGRAM,
         "TELEGRAM_WEBHOOK_URL": "http://bot.example.org/telegram",
         "DISCORD_BOT_TOKEN": "not.a-discord.token-at-all",
         "DATABASE_URL": "postgresql://bot:db-secret-pw@127.0.0.1:1/bot",
@@ -70,9 +71,8 @@ def test_every_problem_is_one_line_saying_what_to_fix(tmp_path: Path) -> None:
     assert status == 1 and lines[-1] == f"{len(failed)} problem(s) to fix."
     expected_starts = [
         "✗ configuration: ADMIN_IDS: 'telegram:abc' is not platform:user-id",
-        "✗ TELEGRAM_BOT_TOKEN 1234… (23 characters) is not shaped like a BotFather token",
+        "✗ configuration: DISCORD_BOT_TOKEN not.… (26 characters): not shaped like a Discord bot token",
         "✗ Telegram: webhook http://bot.example.org/telegram -> port 8443: Telegram only calls https://",
-        "✗ DISCORD_BOT_TOKEN not.… (26 characters) is not shaped like a Discord bot token",
         f"✗ content: {relief}:",
         "✗ content: fix the files above, then run: python -m bot validate",
         "✗ database: cannot reach postgresql://bot:***@127.0.0.1:1/bot:",
@@ -81,8 +81,30 @@ def test_every_problem_is_one_line_saying_what_to_fix(tmp_path: Path) -> None:
         assert any(line.startswith(start) for line in failed), (start, failed)
     assert any(line.startswith("! TELEGRAM_WEBHOOK_SECRET is empty") for line in lines)
     text = "\n".join(lines)
-    for secret in ("too-short-secret", "db-secret-pw", "a-discord.token"):
+    for secret in (TELEGRAM, "db-secret-pw", "a-discord.token"):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "token", "says"),
+    [
+        ("TELEGRAM_BOT_TOKEN", "123456789:short", "not shaped like a BotFather token"),
+        ("TELEGRAM_BOT_TOKEN", "garbage", "not shaped like a BotFather token"),
+        ("DISCORD_BOT_TOKEN", "fake.token.value", "three parts joined by dots, the first at least 16"),
+    ],
+)
+def test_a_misshapen_token_is_one_configuration_problem_as_run_says(
+    tmp_path: Path, name: str, token: str, says: str
+) -> None:
+    env = {name: token, "DATA_DIR": str(tmp_path), "CONTENT_DIR": str(CONTENT)}
+    status, lines = doctor(env)
+    assert status == 1
+    problems = [line for line in lines if line.startswith("✗")]
+    assert len(problems) == 1 and problems[0].startswith(f"✗ configuration: {name} ") and says in problems[0]
+    assert not any("no TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN" in line for line in lines)
+    assert token not in "\n".join(lines)
+    _, run_problems = Settings.parse(env)  # `run` refuses it with the same line
+    assert [f"✗ configuration: {problem}" for problem in run_problems] == problems
 
 
 def test_an_unwritable_data_dir_is_reported(tmp_path: Path) -> None:
@@ -115,7 +137,7 @@ def test_the_cli_runs_the_doctor(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 1, result.stderr
-    assert "✗ TELEGRAM_BOT_TOKEN 1… (4 characters) is not shaped like" in result.stdout
+    assert "✗ configuration: TELEGRAM_BOT_TOKEN 1… (4 characters): not shaped like" in result.stdout
 
 
 def test_a_near_miss_variable_name_is_pointed_out(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from string import Formatter
 from typing import Any
 
 from bot.core.located_yaml import ContentError, ContentProblem, LocatedDocument, load_located
+from bot.core.normalisation import normalise
 from bot.core.types import TOPICS, Snippet, Source, Urgency
 
 TRUST_LEVELS = ("clinical", "editorial", "commercial")
@@ -99,6 +100,7 @@ class Messages:
     safety: dict[str, str]  # emergency, urgent, soon, negated, possible (the model's, urgent-level)
     leg_check: str
     not_sure: str
+    not_covered: str  # leads the nearest answer when the sources do not cover what was asked
     off_topic: str
     empty: str
     disclaimer: str
@@ -114,6 +116,7 @@ class Library:
     red_flags: RedFlagRules
     messages: Messages
     vocabulary: Vocabulary
+    source_words: frozenset[str] = frozenset()  # every word of the source documents, normalised
 
     def intent(self, intent_id: str) -> Intent:
         return self.intents_by_id[intent_id]
@@ -187,7 +190,8 @@ def load_library(content_dir: Path | str) -> Library:
     vocabulary = _read_file(root, root / "vocabulary.yaml", checker, _parse_vocabulary)
     if checker.problems or red_flags is None or messages is None or vocabulary is None:
         raise ContentError(checker.problems)
-    return Library(sources, tuple(intents), red_flags, messages, vocabulary)
+    source_words = frozenset(w for text in source_texts.values() for w in normalise(text).words)
+    return Library(sources, tuple(intents), red_flags, messages, vocabulary, source_words)
 
 
 MAX_FILE_BYTES = 2_000_000  # far above any real content file; bounds what a mistake can cost
@@ -602,7 +606,7 @@ def _parse_patterns(
     return tuple(patterns)
 
 
-_MESSAGE_FIELDS = ("leg_check", "not_sure", "off_topic", "empty", "disclaimer", "help")
+_MESSAGE_FIELDS = ("leg_check", "not_sure", "not_covered", "off_topic", "empty", "disclaimer", "help")
 _SAFETY_LEVELS = ("emergency", "urgent", "soon", "negated", "possible")
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.core.content import Intent, Library
 from bot.core.conversation import ConversationMemory
 from bot.core.feedback import MessageRecorder, NoRecording
-from bot.core.matching import IntentMatcher, MatchResult
+from bot.core.matching import SMALLTALK, IntentMatcher, MatchResult
 from bot.core.normalisation import MAX_MESSAGE_CHARS, NormalisedText, normalise
 from bot.core.red_flag_model import shipped_red_flag_model
 from bot.core.replies import safety_notice, suggestions_for
@@ -62,7 +62,8 @@ class PreparedLibrary:
     @classmethod
     def build(cls, library: Library) -> PreparedLibrary:
         screener = RedFlagScreener(library.red_flags, shipped_red_flag_model())
-        return cls(library, screener, IntentMatcher(library.intents, library.vocabulary))
+        matcher = IntentMatcher(library.intents, library.vocabulary, source_words=library.source_words)
+        return cls(library, screener, matcher)
 
 
 class Engine:
@@ -123,7 +124,7 @@ class Engine:
             if not screening.found_anything and (screening.leg_symptoms or leg_topic)
             else ""
         )
-        return self._compose(prepared, match, safety, leg_check, reading.follow_up)
+        return self._compose(prepared, reading, text, safety, leg_check)
 
     def _match_in_context(
         self,
@@ -167,12 +168,13 @@ class Engine:
     def _compose(
         self,
         prepared: PreparedLibrary,
-        match: MatchResult,
+        reading: _Reading,
+        text: NormalisedText,
         safety: SafetyNotice | None,
         leg_check: str,
-        follow_up: bool = False,
     ) -> Reply:
         messages = prepared.library.messages
+        match, follow_up = reading.match, reading.follow_up
         best = match.best
         explanation = MatchExplanation(
             best_phrasing=best.phrasing if best else None,
@@ -182,7 +184,11 @@ class Engine:
         )
         score = best.score if best else 0.0
         if best is not None and self._confident(match, safety):
-            return self._answer(prepared, best.intent, score, safety, leg_check, explanation)
+            # A short question about what the sources never mention gets the nearest answer as such.
+            nearest = len(text.words) <= FOLLOW_UP_MAX_WORDS and not prepared.matcher.sources_cover(
+                text.words
+            )
+            return self._answer(prepared, best.intent, score, safety, leg_check, explanation, nearest=nearest)
         if safety is not None and safety.level is not None:
             # A bare red-flag report: the safety message is the whole answer.
             return Reply(
@@ -213,19 +219,24 @@ class Engine:
         safety: SafetyNotice | None,
         leg_check: str,
         explanation: MatchExplanation | None = None,
+        *,
+        nearest: bool = False,
     ) -> Reply:
+        """An intent's answer; `nearest`: it is only the nearest the sources come to the question."""
         follow_ups = [prepared.library.intent(i) for i in intent.follow_ups]
+        messages = prepared.library.messages
+        advice = intent.topic != SMALLTALK
         return Reply(
             answered=True,
             intent_id=intent.id,
             topic=intent.topic,
             score=score,
             safety=safety,
-            lead_in=intent.lead_in,
+            lead_in=f"{messages.not_covered}\n{intent.lead_in}" if nearest and advice else intent.lead_in,
             snippets=intent.snippets,
             suggestions=suggestions_for(follow_ups),
             closing_check=leg_check,
-            disclaimer=prepared.library.messages.disclaimer if intent.snippets else "",
+            disclaimer=messages.disclaimer if intent.snippets else "",
             explanation=explanation or MatchExplanation(),
         )
 

@@ -153,8 +153,13 @@ class IntentMatcher:
     """Prepared index over a library's phrasings. Immutable once built."""
 
     def __init__(
-        self, intents: Sequence[Intent], vocabulary: Vocabulary, tuning: MatcherTuning | None = None
+        self,
+        intents: Sequence[Intent],
+        vocabulary: Vocabulary,
+        tuning: MatcherTuning | None = None,
+        source_words: frozenset[str] = frozenset(),
     ):
+        """`source_words`: the words of the source documents, which say what they cover."""
         self._tuning = tuning or MatcherTuning()
         self._intents = tuple(intents)
         self._stem = lru_cache(maxsize=65536)(snowballstemmer.stemmer("english").stemWord)
@@ -200,6 +205,8 @@ class IntentMatcher:
         for intent in self._intents:
             self._topic_overview.setdefault(intent.topic, intent)
         self._topic_model = topic_model_for(phrasing_examples(self._intents))
+        self._covered = {self._stem(w) for w in source_words} | self._subject
+        self._covered |= {self._stem(w) for words in texts for w in words}
         self._phrasing_vectors = np.array(
             [self._sentence_vector(words) for words in texts], dtype=np.float32
         ).reshape(len(texts), self._vectors.dimensions)
@@ -218,6 +225,22 @@ class IntentMatcher:
         if not self.says_something(text.words):
             return MatchResult(())  # "why?" alone: any topic would be a guess
         return self._by_topic(text, self._topic_model.probabilities(text.words))
+
+    def sources_cover(self, words: Sequence[str]) -> bool:
+        """False when half or more of a message's content words are real words (in the
+        word-vector table, so not typos) that neither the sources nor any phrasing mention:
+        "what about foam rolling?", "my back clicks when I run". The nearest answer is then
+        given as such. Incidental words in a question ("club", "Saturday") are not enough
+        (on the team's tuning questions, any one unknown word flagged one answer in four)."""
+        content = [
+            word
+            for word in map(self._correct, self._canonical(words))
+            if len(word) >= MIN_CORRECTION_LENGTH and word not in FUNCTION_WORDS
+        ]
+        unknown = [
+            w for w in content if self._stem(w) not in self._covered and self._vectors.row(w) is not None
+        ]
+        return not unknown or 2 * len(unknown) < len(content)
 
     def says_something(self, words: Sequence[str]) -> bool:
         """Whether a message has a word beyond question and function words ("why?", "and that?")."""

@@ -217,3 +217,34 @@ def test_a_red_flag_past_the_matchers_cut_still_opens_the_reply(engine: Engine, 
 def test_a_story_of_a_past_episode_still_gets_the_safety_message(engine: Engine) -> None:
     reply = ask(engine, "Last year I lost all feeling in both legs for a day after a long run.")
     assert reply and reply.safety and reply.safety.level is Urgency.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    ("earlier", "question"),
+    [
+        ("what stretches help my lower back?", "and foam rolling?"),
+        (None, "my back clicks when I run"),
+    ],
+)
+def test_what_the_sources_do_not_cover_gets_the_nearest_answer_as_such(
+    earlier: str | None, question: str
+) -> None:
+    engine = Engine(shipped_library())
+    if earlier:
+        engine.handle(IncomingMessage(earlier, conversation_id="c"))
+    reply = engine.handle(IncomingMessage(question, conversation_id="c"))
+    not_covered = shipped_library().messages.not_covered
+    assert reply and reply.answered and reply.lead_in.startswith(not_covered)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "why does my lower back hurt after long runs?",
+        "should I skip saturday's club run with a sore back?",  # one incidental word
+        "can I take advil for back pain after a race?",  # a brand the vocabulary knows
+    ],
+)
+def test_what_the_sources_cover_gets_its_own_lead(engine: Engine, question: str) -> None:
+    reply = ask(engine, question)
+    assert reply and reply.answered and not reply.lead_in.startswith(engine.library.messages.not_covered)

@@ -28,11 +28,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.evaluation import evaluate, load_questions  # noqa: E402
 from bot.core.content import load_library  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
 from bot.core.replies import render_plain  # noqa: E402
 from bot.core.types import TOPICS, IncomingMessage  # noqa: E402
-from bot.quality import evaluate, load_questions  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.yaml"
 SYNTHETIC_INTENTS = 1000

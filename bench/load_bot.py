@@ -18,14 +18,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # bench/ and tests/ are not installed packages
 
 from bench.telegram_bench import PassThrough  # noqa: E402
-from bot.adapters.telegram_adapter import TelegramAdapter  # noqa: E402
-from bot.admin import AdminDesk  # noqa: E402
+from bot.adapters.telegram import TelegramAdapter  # noqa: E402
+from bot.admin.desk import AdminDesk  # noqa: E402
 from bot.app import Adapter, serve_platforms  # noqa: E402
 from bot.core.content import load_library  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
 from bot.core.feedback import FeedbackSink  # noqa: E402
-from bot.log_format import configure_logging  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.ops.log_format import configure_logging  # noqa: E402
+from bot.ops.settings import Settings  # noqa: E402
 
 
 def build_unlimited(

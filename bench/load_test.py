@@ -54,8 +54,8 @@ from bot.adapters.telegram_rendering import render_reply  # noqa: E402
 from bot.core.content import load_library  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
 from bot.core.types import IncomingMessage  # noqa: E402
-from bot.health import probe  # noqa: E402
-from bot.settings import ENVIRONMENT_PREFIXES  # noqa: E402
+from bot.ops.health import probe  # noqa: E402
+from bot.ops.settings import ENVIRONMENT_PREFIXES  # noqa: E402
 from tests.telegram_standin import TOKEN, Sent, TelegramStandIn, group_chat, member, private_chat  # noqa: E402
 
 QUESTIONS = (

@@ -34,12 +34,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in a package; ne
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.evaluation import LabelledQuestion, QualityReport, evaluate, load_questions  # noqa: E402
 from bench.follow_ups import report as report_follow_ups  # noqa: E402
 from bot.core.content import Intent, Library, load_library  # noqa: E402
 from bot.core.engine import ANSWER_THRESHOLD, Engine, PreparedLibrary  # noqa: E402
 from bot.core.normalisation import normalise  # noqa: E402
 from bot.core.types import IncomingMessage, Reply  # noqa: E402
-from bot.quality import LabelledQuestion, QualityReport, evaluate, load_questions  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.yaml"
 

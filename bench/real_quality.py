@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.evaluation import NO_ANSWER, NOT_ADVICE, LabelledQuestion, QualityReport, evaluate  # noqa: E402
 from bench.quality import (  # noqa: E402
     Scorer,
     System,
@@ -34,7 +35,6 @@ from bench.quality import (  # noqa: E402
 )
 from bench.real_questions import load_part  # noqa: E402
 from bot.core.content import Intent, Library, load_library  # noqa: E402
-from bot.quality import NO_ANSWER, NOT_ADVICE, LabelledQuestion, QualityReport, evaluate  # noqa: E402
 
 WRONG_LIMIT = 0.10  # on the development part; the bar on held-out messages is 12%
 URGENT_LEVELS = frozenset({"emergency", "urgent"})

@@ -35,12 +35,12 @@ from sklearn.model_selection import GroupKFold
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.evaluation import load_questions  # noqa: E402
 from bench.red_flag_corpus import is_heldout  # noqa: E402
 from bot.core.content import load_library  # noqa: E402
 from bot.core.normalisation import normalise  # noqa: E402
 from bot.core.red_flag_model import BUCKETS, MODEL_FILE, RedFlagModel, features  # noqa: E402
 from bot.core.safety import RedFlagScreener  # noqa: E402
-from bot.quality import load_questions  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 TRAINING_FILES = (

@@ -22,18 +22,18 @@ from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Protocol
 
+from bot.adapters.console import chat
 from bot.adapters.startup import PlatformUnreachable, TokenRejected
-from bot.admin import AdminDesk
-from bot.cli_chat import chat
+from bot.admin.desk import AdminDesk
+from bot.admin.store import Store, StoreError
 from bot.core.content import Library
 from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink
-from bot.health import HealthServer, Readiness
-from bot.log_format import configure_logging
-from bot.metrics import BotMetrics, FanOutRecorder, MeasuredEngine
-from bot.reloader import ContentReloader
-from bot.settings import Settings
-from bot.store import Store, StoreError
+from bot.ops.health import HealthServer, Readiness
+from bot.ops.log_format import configure_logging
+from bot.ops.metrics import BotMetrics, FanOutRecorder, MeasuredEngine
+from bot.ops.reloader import ContentReloader
+from bot.ops.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +57,11 @@ def build_adapters(
 ) -> list[Adapter]:
     adapters: list[Adapter] = []
     if settings.telegram_bot_token:
-        from bot.adapters.telegram_adapter import TelegramAdapter
+        from bot.adapters.telegram import TelegramAdapter
 
         adapters.append(TelegramAdapter(engine, settings, feedback, admin=admin))
     if settings.discord_bot_token:
-        from bot.adapters.discord_adapter import DiscordAdapter
+        from bot.adapters.discord import DiscordAdapter
 
         adapters.append(DiscordAdapter(engine, settings, feedback, admin=admin))
     return adapters

@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.admin import AdminDesk
+from bot.admin.desk import AdminDesk
+from bot.admin.store import Store
 from bot.core.content import load_library
 from bot.core.engine import Engine
-from bot.reloader import ContentReloader
-from bot.settings import Settings
-from bot.store import Store
+from bot.ops.reloader import ContentReloader
+from bot.ops.settings import Settings
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
 SALT = "a-salt-long-enough-for-the-tests"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin import AdminDesk, render_reload
+from bot.admin.desk import AdminDesk, render_reload
+from bot.admin.store import Store
 from bot.core.content import load_library
 from bot.core.engine import Engine
 from bot.core.located_yaml import ContentProblem
 from bot.core.types import IncomingMessage
-from bot.reloader import ContentReloader, ReloadResult
-from bot.store import Store
+from bot.ops.reloader import ContentReloader, ReloadResult
 from tests.admin_desk import BROKEN_FIELD, BROKEN_FILE, running_desk
 
 CONTENT = Path(__file__).parent.parent / "content"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.admin_commands import DIRECT_ONLY, NOT_AVAILABLE, REFUSAL, AdminCommands
-from bot.admin import Stats
-from bot.settings import Settings
+from bot.admin.desk import Stats
+from bot.ops.settings import Settings
 from tests.admin_desk import AdminParts, running_desk
 
 SETTINGS = Settings(admin_ids=frozenset({("telegram", "42"), ("discord", "7")}))

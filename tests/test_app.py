@@ -7,14 +7,14 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
-from bot.admin import AdminDesk
+from bot.admin.desk import AdminDesk
+from bot.admin.store import Store, async_database_url, utc_now
 from bot.app import serve_platforms
 from bot.core.content import load_library
 from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink
 from bot.core.types import IncomingMessage
-from bot.settings import Settings
-from bot.store import Store, async_database_url, utc_now
+from bot.ops.settings import Settings
 
 CONTENT = Path(__file__).parent.parent / "content"
 

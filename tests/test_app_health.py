@@ -9,13 +9,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.admin import AdminDesk
+from bot.admin.desk import AdminDesk
 from bot.app import Adapter, serve_platforms
 from bot.core.content import load_library
 from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink
 from bot.core.types import IncomingMessage
-from bot.settings import Settings
+from bot.ops.settings import Settings
 
 CONTENT = Path(__file__).parent.parent / "content"
 

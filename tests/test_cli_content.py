@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.admin.store import Store, async_database_url
 from bot.core.types import IncomingMessage, Reply
-from bot.settings import Settings
-from bot.store import Store, async_database_url
+from bot.ops.settings import Settings
 
 ROOT = Path(__file__).parent.parent
 SALT = "a-salt-that-is-long-enough"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.content_editing import EditError, add_phrasing, find_intent_file
+from bot.admin.content_editing import EditError, add_phrasing, find_intent_file
 from bot.core.content import load_library
 
 CONTENT = Path(__file__).parent.parent / "content"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bot.content_health import (
+from bot.admin.content_health import (
     MAX_QUOTE_CHARS,
     RECOMMENDED_EXAMPLES,
     advice_sentences,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
+from bot.ops.settings import Settings
 from tests.deploy_files import DEPLOY, find, read_dockerfile, yaml_documents
 
 ROOT = DEPLOY.parent

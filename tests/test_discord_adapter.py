@@ -21,15 +21,15 @@ import yarl
 from bot.adapters import discord_rendering as rendering
 from bot.adapters.admin_commands import NOT_AVAILABLE, REFUSAL
 from bot.adapters.button_actions import AskPress, FeedbackPress, ask_data, feedback_data, parse_button_data
-from bot.adapters.discord_adapter import DiscordAdapter
+from bot.adapters.discord import DiscordAdapter
 from bot.adapters.startup import TokenRejected
-from bot.admin import AdminDesk
+from bot.admin.desk import AdminDesk
+from bot.admin.privacy import hash_user_id
 from bot.core.content import Library, load_library
 from bot.core.engine import Engine
 from bot.core.feedback import InMemoryFeedback
 from bot.core.types import Reply, SafetyNotice, Snippet, Source, Suggestion, Urgency
-from bot.privacy import hash_user_id
-from bot.settings import Settings
+from bot.ops.settings import Settings
 from tests.admin_desk import (
     ANSWERED,
     BROKEN_FIELD,
@@ -64,7 +64,7 @@ CAUSES_QUOTE = "running-related lower back pain is most likely due to repetitive
 SHOULD_I_RUN = "should I keep running with back pain?"
 FALL = "I fell off my bike yesterday and now my back hurts"
 MENTION = f"<@{BOT_ID}>"
-ADAPTER_LOG = "bot.adapters.discord_adapter"
+ADAPTER_LOG = "bot.adapters.discord"
 ADMIN = frozenset({("discord", str(MEMBER_ID))})  # the stand-in's member uses every command
 NOT_THE_MEMBER = frozenset({("discord", str(OWNER_ID))})
 ADMIN_COMMANDS = ("reload", "stats", "unanswered")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import discord
 
-from bot.adapters.discord_adapter import build_client
-from bot.settings import Settings
+from bot.adapters.discord import build_client
+from bot.ops.settings import Settings
 
 
 async def test_a_replica_runs_only_its_shards() -> None:

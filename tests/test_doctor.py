@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.doctor import mask, run_doctor
-from bot.settings import Settings
+from bot.cli.doctor import mask, run_doctor
+from bot.ops.settings import Settings
 from tests.postgres import postgres_reachable
 
 ROOT = Path(__file__).parent.parent

@@ -10,9 +10,9 @@ import pytest
 
 from bot.core.content import load_library
 from bot.core.types import IncomingMessage, Reply
-from bot.health import HealthServer, Readiness, probe
-from bot.metrics import BotMetrics, FanOutRecorder, MeasuredEngine
-from bot.reloader import ReloadResult
+from bot.ops.health import HealthServer, Readiness, probe
+from bot.ops.metrics import BotMetrics, FanOutRecorder, MeasuredEngine
+from bot.ops.reloader import ReloadResult
 
 CONTENT = Path(__file__).parent.parent / "content"
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.log_format import HIDDEN, Scrubber, configure_logging, secrets_of, wants_json
-from bot.settings import Settings
+from bot.ops.log_format import HIDDEN, Scrubber, configure_logging, secrets_of, wants_json
+from bot.ops.settings import Settings
 
 TOKEN = "123456:TEST-secret-token-value"
 SETTINGS = Settings(

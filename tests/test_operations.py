@@ -22,9 +22,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.health import probe
-from bot.settings import ENVIRONMENT_PREFIXES
-from bot.store import Store, utc_now
+from bot.admin.store import Store, utc_now
+from bot.ops.health import probe
+from bot.ops.settings import ENVIRONMENT_PREFIXES
 from tests.deploy_files import read_dockerfile
 from tests.telegram_standin import TOKEN, TelegramStandIn, member, private_chat
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.privacy import hash_user_id, redact
+from bot.admin.privacy import hash_user_id, redact
 
 CASES = [
     ("email me at jo.runner+club@example.co.uk please", "email me at [email] please"),

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.evaluation import LabelledQuestion, QualityReport, evaluate, load_questions
 from bot.core.engine import Engine
 from bot.core.types import IncomingMessage, Reply, SafetyNotice, Urgency
-from bot.quality import LabelledQuestion, QualityReport, evaluate, load_questions
 from tests.core.helpers import shipped_library
 
 QUESTIONS = load_questions(Path(__file__).parent / "data" / "questions.yaml")

@@ -15,7 +15,7 @@ import pytest
 from bot.core.content import load_library
 from bot.core.engine import Engine
 from bot.core.types import IncomingMessage
-from bot.reloader import ContentReloader, ReloadResult
+from bot.ops.reloader import ContentReloader, ReloadResult
 
 CONTENT = Path(__file__).parent.parent / "content"
 QUESTION = "will rest fix my lower back pain"

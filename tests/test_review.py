@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.review import QuestionReview, render_groups
-from bot.store import UnansweredQuestion
+from bot.admin.review import QuestionReview, render_groups
+from bot.admin.store import UnansweredQuestion
 from tests.core.helpers import shipped_library
 
 QUESTIONS = [

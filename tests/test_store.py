@@ -21,10 +21,10 @@ import pytest
 from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.admin.privacy import hash_user_id
+from bot.admin.store import MIGRATIONS, Store, StoreError, async_database_url, utc_now
 from bot.core.types import IncomingMessage, Reply, SafetyNotice, Urgency
-from bot.privacy import hash_user_id
-from bot.settings import Settings
-from bot.store import MIGRATIONS, Store, StoreError, async_database_url, utc_now
+from bot.ops.settings import Settings
 from tests.postgres import postgres_reachable
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot import store as store_module
+from bot.admin import store as store_module
+from bot.admin.store import Store, utc_now
 from bot.core.types import IncomingMessage, Reply
-from bot.health import Readiness
-from bot.store import Store, utc_now
+from bot.ops.health import Readiness
 from tests.postgres import postgres_reachable
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

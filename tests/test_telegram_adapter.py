@@ -29,21 +29,21 @@ from telegram.ext import AIORateLimiter
 from bot.adapters.admin_commands import NOT_AVAILABLE, REFUSAL
 from bot.adapters.button_actions import AskPress, FeedbackPress, MorePress, SourcesPress, parse_button_data
 from bot.adapters.startup import PlatformUnreachable, TokenRejected
-from bot.adapters.telegram_adapter import SafetyFirstRateLimiter, TelegramAdapter
+from bot.adapters.telegram import SafetyFirstRateLimiter, TelegramAdapter
 from bot.adapters.telegram_rendering import (
     render_reply,
     reply_keyboard,
     telegram_length,
     wrap,
 )
-from bot.admin import AdminDesk
+from bot.admin.desk import AdminDesk
+from bot.admin.privacy import hash_user_id
 from bot.core.content import Library, load_library
 from bot.core.engine import Engine
 from bot.core.feedback import InMemoryFeedback
 from bot.core.replies import group_form
 from bot.core.types import IncomingMessage, Reply, SafetyNotice, Snippet, Source, Suggestion, Urgency
-from bot.privacy import hash_user_id
-from bot.settings import Settings
+from bot.ops.settings import Settings
 from tests.admin_desk import (
     ANSWERED,
     BROKEN_FIELD,

@@ -10,13 +10,13 @@ from typing import Any
 
 from telegram import Update
 
-from bot.adapters.telegram_adapter import TelegramAdapter
+from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram_claims import UpdateClaims, answer_each_update_once
+from bot.admin.store import Store
 from bot.core.content import load_library
 from bot.core.engine import Engine
 from bot.core.feedback import InMemoryFeedback
-from bot.settings import Settings
-from bot.store import Store
+from bot.ops.settings import Settings
 from tests.telegram_standin import TOKEN, TelegramStandIn, member, private_chat
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.admin import AdminDesk, render_reload
-from bot.settings import Settings
+from bot.admin.desk import AdminDesk, render_reload
+from bot.ops.settings import Settings
 
 log = logging.getLogger(__name__)
 

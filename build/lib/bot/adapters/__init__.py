@@ -1,0 +1,1 @@
+"""Thin platform adapters: they turn platform events into IncomingMessage and render Reply."""

@@ -1,0 +1,1 @@
+"""The command line (`python -m bot ...`): the only place that exits."""

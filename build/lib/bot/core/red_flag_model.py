@@ -1,0 +1,123 @@
+"""The learned second line of the red-flag screen: a small linear model over hashed words.
+
+The patterns (safety.py) name each sign; this model only says "this sentence reads like a
+red-flag report". It catches wordings no pattern foresaw, so where it fires and no
+emergency or urgent pattern does, the reply starts with an urgent-level message that lists
+the emergency signs. It reads each sentence and each pair of neighbouring sentences (a
+sign is often told across two), so its cost is linear in the message's length.
+
+The weights are trained from the repository's own data by bench/train_red_flag_model.py
+and shipped with the package (red_flag_model.npz); nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+
+from bot.core.normalisation import NormalisedText
+
+MODEL_FILE = Path(__file__).with_name("red_flag_model.npz")
+BUCKETS = 1 << 18  # hashed feature slots; collisions cost little at this size
+PREFIX_LENGTH = 5  # a long word also counts by its beginning: "paralysed", "paralysis" share "paral"
+MAX_WINDOW_WORDS = 80  # a run-on "sentence" is read in pieces of this many words
+
+
+def features(words: Sequence[str]) -> list[int]:
+    """Hashed feature ids of a span of words: words, word pairs and word beginnings."""
+    return sorted(_feature_set(tuple(words)))
+
+
+def _feature_set(words: tuple[str, ...]) -> set[int]:
+    ids: set[int] = set()
+    for word_ids in map(_word_ids, words):
+        ids.update(word_ids)
+    ids.update(map(_pair_id, words, words[1:]))
+    return ids
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_ids(word: str) -> tuple[int, ...]:
+    """The word's own feature and, for a long word, its beginning's (cached: words repeat)."""
+    if len(word) > PREFIX_LENGTH:
+        return _hash(f"w:{word}"), _hash(f"p:{word[:PREFIX_LENGTH]}")
+    return (_hash(f"w:{word}"),)
+
+
+@lru_cache(maxsize=1 << 16)
+def _pair_id(first: str, second: str) -> int:
+    return _hash(f"b:{first} {second}")
+
+
+def _hash(key: str) -> int:
+    return zlib.crc32(key.encode()) % BUCKETS
+
+
+def sentence_pieces(text: NormalisedText) -> list[tuple[str, ...]]:
+    """The message's sentences, a run-on one cut into pieces of MAX_WINDOW_WORDS words."""
+    return [
+        text.words[piece : min(end, piece + MAX_WINDOW_WORDS)]
+        for start, end in text.sentences()
+        for piece in range(start, end, MAX_WINDOW_WORDS)
+    ]
+
+
+@dataclass(frozen=True)
+class RedFlagModel:
+    """Weights per hashed feature, a bias, and the probability from which it fires."""
+
+    weights: np.ndarray
+    bias: float
+    threshold: float
+    data_digest: str = ""  # sha256 of the training data, so a test can tell it is current
+
+    def best(self, text: NormalisedText) -> float:
+        """The highest probability over the message's sentences and neighbouring pairs.
+
+        A pair's features are its two sentences' plus the word pair across the boundary,
+        so each sentence is hashed once.
+        """
+        pieces = sentence_pieces(text)
+        sets = [_feature_set(piece) for piece in pieces]
+        scores = [self._probability(ids) for ids in sets]
+        for (first, second), (first_ids, second_ids) in zip(pairwise(pieces), pairwise(sets), strict=True):
+            scores.append(self._probability(first_ids | second_ids | {_pair_id(first[-1], second[0])}))
+        return max(scores, default=0.0)
+
+    def _probability(self, ids: set[int]) -> float:
+        logit = self.bias + (float(self.weights[list(ids)].sum()) if ids else 0.0)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+
+    def fires(self, text: NormalisedText) -> bool:
+        return self.best(text) >= self.threshold
+
+    def save(self, path: Path) -> None:
+        nonzero = np.flatnonzero(self.weights)
+        np.savez_compressed(
+            path,
+            ids=nonzero.astype(np.int32),
+            values=self.weights[nonzero].astype(np.float32),
+            bias=np.float64(self.bias),
+            threshold=np.float64(self.threshold),
+            data_digest=np.str_(self.data_digest),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> RedFlagModel:
+        with np.load(path) as data:
+            weights = np.zeros(BUCKETS, dtype=np.float32)
+            weights[data["ids"]] = data["values"]
+            return cls(weights, float(data["bias"]), float(data["threshold"]), str(data["data_digest"]))
+
+
+@cache
+def shipped_red_flag_model() -> RedFlagModel | None:
+    """The model that ships with the bot, read once per process (None if it was never built)."""
+    return RedFlagModel.load(MODEL_FILE) if MODEL_FILE.exists() else None

@@ -1,0 +1,263 @@
+"""Which topic a message is about: a linear classifier over hashed words and word pieces.
+
+Real members tell stories ("did my first half on Sunday, fine until mile 9, now my lower
+back aches when I bend, is it the hills?"); a hand-set score over a message's words finds
+the few that say what is asked drowned by the rest. A classifier learns which words and
+word pieces tell the topics apart from real messages and from the library's phrasings, so
+an admin's new phrasing counts as soon as the library reloads.
+
+Features: each word's stem and each pair of neighbouring stems (what is said), and the
+four-letter pieces of each word (typos, endings, compounds: "achy", "aching", "backache"),
+hashed into a fixed number of slots, weighted by rarity (IDF) and normalised per block.
+The model is multinomial logistic regression with an L2 penalty, fitted by full-batch
+gradient descent in numpy: about a second on the shipped library, so it is retrained on
+every reload (see `TopicModel.train`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import snowballstemmer
+
+from bot.core.normalisation import normalise
+
+BUCKETS = 1 << 18  # hashed feature slots; collisions cost little at this size
+OFF_TOPIC = "off_topic"  # the class of running messages a back-pain bot must decline
+CHAR_GRAM = 4  # word pieces of this many characters (a word's edges marked by spaces)
+_WORD_BLOCK, _PIECE_BLOCK = 0, 1
+
+_stem = lru_cache(maxsize=65536)(snowballstemmer.stemmer("english").stemWord)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicTraining:
+    """How the classifier is fitted (chosen on the real questions' development part)."""
+
+    penalty: float = 1 / 30  # L2 strength per training message (sklearn's 1/C)
+    steps: int = 40
+    learning_rate: float = 0.5
+
+
+def _hash(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8")) % BUCKETS
+
+
+@lru_cache(maxsize=65536)
+def _word_features(word: str) -> tuple[int, tuple[int, ...]]:
+    """A word's stem slot and its pieces' slots (cached: chat reuses few words)."""
+    marked = f" {word} "
+    pieces = tuple(
+        _hash(f"c:{marked[i : i + CHAR_GRAM]}") for i in range(max(1, len(marked) - CHAR_GRAM + 1))
+    )
+    return _hash(f"w:{_stem(word)}"), pieces
+
+
+Blocks = tuple[tuple[np.ndarray, np.ndarray], ...]  # per block: slots and their counts
+
+
+def raw_features(words: Sequence[str]) -> Blocks:
+    """Slot counts of a message's stems and stem pairs, and of its word pieces."""
+    stems: Counter[int] = Counter()
+    pieces: Counter[int] = Counter()
+    for word in words:
+        stem_slot, piece_slots = _word_features(word)
+        stems[stem_slot] += 1
+        pieces.update(piece_slots)
+    for first, second in pairwise(words):
+        stems[_hash(f"b:{_stem(first)} {_stem(second)}")] += 1
+    return tuple(
+        (
+            np.fromiter(block.keys(), dtype=np.int64, count=len(block)),
+            np.fromiter(block.values(), dtype=np.float32, count=len(block)),
+        )
+        for block in (stems, pieces)
+    )
+
+
+class TopicModel:
+    """Topic probabilities for a message's words. Immutable once trained."""
+
+    def __init__(
+        self,
+        topics: tuple[str, ...],
+        slots: np.ndarray,
+        idf: np.ndarray,
+        weights: np.ndarray,
+        bias: np.ndarray,
+    ) -> None:
+        """Only the slots training saw are kept: `slots` (sorted), with their idf and weight rows."""
+        self.topics = topics
+        self._slots = slots
+        self._row = np.full(BUCKETS, -1, dtype=np.int32)  # slot -> row of `weights`, -1 if unseen
+        self._row[slots] = np.arange(len(slots), dtype=np.int32)
+        self._idf = np.zeros(BUCKETS, dtype=np.float32)
+        self._idf[slots] = idf
+        self._weights = weights
+        self._bias = bias
+
+    def probabilities(self, words: Sequence[str]) -> np.ndarray:
+        """One probability per topic (in `topics` order), summing to 1."""
+        slots, values = _tfidf(raw_features(words), self._idf)
+        rows = self._row[slots]
+        seen = rows >= 0
+        scores = self._bias + values[seen] @ self._weights[rows[seen]]
+        return _softmax(scores[None, :])[0]
+
+    @classmethod
+    def train(
+        cls, examples: Sequence[tuple[Sequence[str], str]], settings: TopicTraining | None = None
+    ) -> TopicModel:
+        """Fit on (words, topic) pairs: the library's phrasings and real members' messages."""
+        settings = settings or TopicTraining()
+        topics = tuple(sorted({topic for _, topic in examples}))
+        counted = [raw_features(words) for words, _ in examples]
+        idf = _idf(counted, len(examples))
+        vectors = [_tfidf(counts, idf) for counts in counted]
+        labels = np.array([topics.index(topic) for _, topic in examples])
+        slots, weights, bias = _fit(vectors, labels, len(topics), settings)
+        return cls(topics, slots, idf[slots], weights, bias)
+
+    def save(self, path: Path, data_digest: str) -> None:
+        """Write the model with the digest of the data it was trained on."""
+        np.savez_compressed(
+            path,
+            digest=data_digest,
+            topics=np.array(self.topics),
+            slots=self._slots,
+            idf=self._idf[self._slots],
+            weights=self._weights,
+            bias=self._bias,
+        )
+
+    @classmethod
+    def load(cls, path: Path, data_digest: str) -> TopicModel | None:
+        """The saved model if it was trained on data with this digest, else None."""
+        if not path.exists():
+            return None
+        with np.load(path) as saved:
+            if str(saved["digest"]) != data_digest:
+                return None
+            topics = tuple(str(topic) for topic in saved["topics"])
+            return cls(topics, saved["slots"], saved["idf"], saved["weights"], saved["bias"])
+
+
+def _idf(counted: list[Blocks], documents: int) -> np.ndarray:
+    """Smoothed inverse document frequency per slot, as scikit-learn's TfidfVectorizer."""
+    present = [np.unique(np.concatenate([slots for slots, _ in blocks])) for blocks in counted]
+    frequency = np.bincount(np.concatenate(present), minlength=BUCKETS)
+    idf = np.log((1 + documents) / (1 + frequency)) + 1
+    idf[frequency == 0] = 0.0  # a slot never seen in training carries no weight
+    return idf.astype(np.float32)
+
+
+def _tfidf(counted: Blocks, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sparse features: slots and values, each block sublinear-tf times idf, unit length."""
+    all_slots: list[np.ndarray] = []
+    all_values: list[np.ndarray] = []
+    for slots, counts in counted:
+        values = (1 + np.log(counts)) * idf[slots]
+        norm = float(np.linalg.norm(values))
+        if norm:
+            all_slots.append(slots)
+            all_values.append(values / norm)
+    if not all_slots:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    return np.concatenate(all_slots), np.concatenate(all_values)
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _fit(
+    vectors: list[tuple[np.ndarray, np.ndarray]], labels: np.ndarray, classes: int, settings: TopicTraining
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Multinomial logistic regression by full-batch Adam over the slots training uses.
+
+    The examples are a scipy sparse matrix (a few hundred entries per row of 2**18 slots),
+    so each step is two sparse products and costs memory for the dense scores only.
+    """
+    from scipy.sparse import csr_matrix  # training only: a shipped model loads without it
+
+    slots = np.concatenate([slots for slots, _ in vectors])
+    used, columns = np.unique(slots, return_inverse=True)
+    lengths = [len(slots) for slots, _ in vectors]
+    matrix = csr_matrix(
+        (np.concatenate([values for _, values in vectors]), columns, np.r_[0, np.cumsum(lengths)]),
+        shape=(len(vectors), len(used)),
+        dtype=np.float32,
+    )
+    transposed = matrix.T.tocsr()
+    count = len(vectors)
+    target = np.zeros((count, classes), dtype=np.float32)
+    target[np.arange(count), labels] = 1.0
+    weights = np.zeros((len(used), classes), dtype=np.float32)
+    bias = np.zeros(classes, dtype=np.float32)
+    parameters = [weights, bias]
+    moments = [np.zeros_like(p) for p in parameters]
+    squares = [np.zeros_like(p) for p in parameters]
+    for step in range(1, settings.steps + 1):
+        error = (_softmax(matrix @ weights + bias) - target) / count
+        gradients = [transposed @ error + (settings.penalty / count) * weights, error.sum(axis=0)]
+        for parameter, gradient, moment, square in zip(parameters, gradients, moments, squares, strict=True):
+            moment *= 0.9
+            moment += 0.1 * gradient
+            square *= 0.999
+            square += 0.001 * gradient * gradient
+            corrected = moment / (1 - 0.9**step)
+            parameter -= settings.learning_rate * corrected / (np.sqrt(square / (1 - 0.999**step)) + 1e-8)
+    return used, weights, bias
+
+
+# --- the model the bot uses ----------------------------------------------------------------
+
+Example = tuple[tuple[str, ...], str]  # a message's normalised words and its topic
+REAL_MESSAGES_FILE = Path(__file__).with_name("real_messages.jsonl")
+MODEL_FILE = Path(__file__).with_name("topic_model.npz")
+_recent: OrderedDict[str, TopicModel] = OrderedDict()  # by training data digest, newest last
+_RECENT_MODELS = 4  # a reload trains once; tests building the same library share one model
+
+
+@cache
+def real_examples() -> tuple[Example, ...]:
+    """Real members' messages with their agreed topic: the train part of the real questions
+    (tests/data/real_questions/, copied here by `python bench/real_questions.py ship`)."""
+    lines = REAL_MESSAGES_FILE.read_text(encoding="utf-8").splitlines()
+    items = [json.loads(line) for line in lines if line.strip()]
+    return tuple((normalise(item["text"]).words, item["topic"]) for item in items)
+
+
+def training_examples(phrasings: Sequence[Example]) -> tuple[Example, ...]:
+    """What a library's model learns from: its phrasings and the real messages."""
+    return (*phrasings, *real_examples())
+
+
+def digest(examples: Sequence[Example]) -> str:
+    """A fingerprint of training data: the same data gives the same model."""
+    return hashlib.sha256(json.dumps(examples).encode("utf-8")).hexdigest()
+
+
+def topic_model_for(phrasings: Sequence[Example]) -> TopicModel:
+    """The model for a library: trained on its phrasings and the real messages.
+
+    Training takes about a second, so a model is reused when the data is unchanged: from
+    this process, or the one shipped for the shipped library (topic_model.npz).
+    """
+    examples = training_examples(phrasings)
+    key = digest(examples)
+    model = _recent.pop(key, None) or TopicModel.load(MODEL_FILE, key) or TopicModel.train(examples)
+    _recent[key] = model
+    while len(_recent) > _RECENT_MODELS:
+        _recent.popitem(last=False)
+    return model

@@ -1,0 +1,45 @@
+"""Static word vectors distilled from all-MiniLM-L6-v2 (see bench/distil_word_vectors.py).
+
+They let the matcher see that "ease" and "relieve", or "sore" and "aching", are close, which
+word overlap alone cannot. A lookup table shipped with the package: no model at run time.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+VECTORS_FILE = Path(__file__).with_name("word_vectors.npz")
+
+
+class WordVectors:
+    """Unit vectors by word; `sentence` averages them with weights and normalises."""
+
+    def __init__(self, words: list[str], vectors: np.ndarray) -> None:
+        self._index = {word: i for i, word in enumerate(words)}
+        self._vectors = vectors.astype(np.float32)
+        self.dimensions = vectors.shape[1]
+
+    def row(self, word: str) -> int | None:
+        """The word's row in the table (a plural falls back to its singular), or None."""
+        row = self._index.get(word)
+        if row is None and word.endswith("s"):
+            row = self._index.get(word[:-1])
+        return row
+
+    def sentence(self, rows: list[int], weights: list[float]) -> np.ndarray:
+        """The weighted mean of the given rows' vectors, normalised (zero if there are none)."""
+        if not rows:
+            return np.zeros(self.dimensions, dtype=np.float32)
+        total = np.asarray(weights, dtype=np.float32) @ self._vectors[rows]
+        norm = float(np.linalg.norm(total))
+        return total / norm if norm else total
+
+
+@cache
+def shipped_word_vectors() -> WordVectors:
+    """The vectors that ship with the bot, read once per process."""
+    with np.load(VECTORS_FILE) as data:
+        return WordVectors([str(w) for w in data["words"]], data["vectors"])

@@ -1,0 +1,50 @@
+"""A wheel install answers from any folder: the library ships as package data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_wheel_answers_from_a_temporary_folder(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            str(ROOT),
+            "--wheel-dir",
+            str(tmp_path / "wheel"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    [wheel] = (tmp_path / "wheel").glob("*.whl")
+    installed = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(installed)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("CONTENT_DIR", "DATA_DIR")}
+    env["PYTHONPATH"] = str(installed)  # ahead of the checkout's editable install
+
+    def run(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, *args], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert run("-c", "import bot; print(bot.__file__)").startswith(str(installed))
+    reply = json.loads(run("-m", "bot", "ask", "--json", "why does my lower back hurt after long runs?"))
+    assert reply["answered"] and reply["topic"] == "causes"

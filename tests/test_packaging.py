@@ -48,3 +48,14 @@ def test_a_wheel_answers_from_a_temporary_folder(tmp_path: Path) -> None:
     assert run("-c", "import bot; print(bot.__file__)").startswith(str(installed))
     reply = json.loads(run("-m", "bot", "ask", "--json", "why does my lower back hurt after long runs?"))
     assert reply["answered"] and reply["topic"] == "causes"
+
+
+def test_loading_an_adapter_loads_no_database_or_file_watching_code() -> None:
+    code = (
+        "import sys, bot.adapters.telegram, bot.adapters.discord; "
+        "print(sorted(m for m in ('sqlalchemy', 'watchfiles', 'aiosqlite', 'asyncpg') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -1,12 +1,12 @@
 """The admin chat commands as both adapters run them: who may use them, where, and the answer.
 
-`/reload`, `/stats` and `/unanswered` answer with the plain text of `AdminDesk`
-(bot/admin.py); each adapter only renders that text (escaped for Telegram's HTML, cut to
-Discord's limits) and sends it. The rules, the same on every platform:
+`/reload`, `/stats` and `/unanswered` answer with the plain text of an `AdminAnswers`
+(bot/admin/desk.py in the running bot); each adapter only renders that text (escaped for
+Telegram's HTML, cut to Discord's limits) and sends it. The rules, the same on every platform:
 
 - Only the users ADMIN_IDS lists for this platform may use them. Anyone else gets one
   polite refusal and nothing else: no data, and no reload.
-- Without an AdminDesk (tests, a bare adapter) they answer that they are not available.
+- Without a desk (tests, a bare adapter) they answer that they are not available.
 - /stats and /unanswered are answered only where nobody else can read the answer (a direct
   message on Telegram; every Discord answer is ephemeral): /unanswered quotes members'
   questions, and the club's numbers are the admins' business. In a group an admin is asked
@@ -17,8 +17,8 @@ Discord's limits) and sends it. The rules, the same on every platform:
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
-from bot.admin.desk import AdminDesk, render_reload
 from bot.ops.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,10 +38,18 @@ DIRECT_ONLY = (
 FAILED = "Sorry, /{command} failed ({error}). The bot's log has the details."
 
 
+class AdminAnswers(Protocol):
+    """What the adapters need from the admin side: a command's answer as plain text.
+
+    A Protocol, so that loading an adapter loads no database or file-watching code."""
+
+    async def answer(self, command: str) -> str: ...
+
+
 class AdminCommands:
     """Checks who asks and where, then runs an admin command on the desk (None: unavailable)."""
 
-    def __init__(self, settings: Settings, desk: AdminDesk | None, platform: str) -> None:
+    def __init__(self, settings: Settings, desk: AdminAnswers | None, platform: str) -> None:
         self._settings = settings
         self._desk = desk
         self._platform = platform
@@ -63,7 +71,7 @@ class AdminCommands:
             return NOT_AVAILABLE
         log.info("Admin command /%s on %s", command, self._platform)
         try:
-            return await self._run(self._desk, command)
+            return await self._desk.answer(command)
         except Exception as error:  # a database that is down, say: the admin must hear of it
             log.exception("Admin command /%s failed", command)
             return FAILED.format(command=command, error=type(error).__name__)
@@ -72,14 +80,3 @@ class AdminCommands:
         """The refusal, or the command's answer: what to send back to `user_id`."""
         refused = self.refusal(command, user_id, private=private)
         return refused if refused is not None else await self.run(command)
-
-    @staticmethod
-    async def _run(desk: AdminDesk, command: str) -> str:
-        if command == "reload":
-            earlier = desk.failed_reload
-            return render_reload(await desk.reload(), earlier)
-        if command == "stats":
-            return (await desk.stats()).render()
-        if command == "unanswered":
-            return (await desk.unanswered()).render()
-        raise ValueError(f"not an admin command: {command!r}")

@@ -95,7 +95,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.adapters.admin_commands import ADMIN_COMMANDS, AdminCommands
+from bot.adapters.admin_commands import ADMIN_COMMANDS, AdminAnswers, AdminCommands
 from bot.adapters.button_actions import AskPress, FeedbackPress, MorePress, SourcesPress, parse_button_data
 from bot.adapters.startup import PlatformUnreachable, TokenRejected
 from bot.adapters.telegram_rendering import (
@@ -105,7 +105,6 @@ from bot.adapters.telegram_rendering import (
     reply_keyboard,
     telegram_length,
 )
-from bot.admin.desk import AdminDesk
 from bot.core.commands import (
     InfoText,
     answer_sources_info,
@@ -167,7 +166,7 @@ class TelegramAdapter:
         rate_limiter: BaseRateLimiter[Any] | None = None,
         send_retry_delays: Sequence[float] = SEND_RETRY_DELAYS,
         poll_timeout: int = POLL_TIMEOUT,
-        admin: AdminDesk | None = None,
+        admin: AdminAnswers | None = None,
     ) -> None:
         self.name = PLATFORM
         self._engine = engine

@@ -68,7 +68,7 @@ import aiohttp
 import discord
 from discord import app_commands
 
-from bot.adapters.admin_commands import ADMIN_COMMANDS, AdminCommands
+from bot.adapters.admin_commands import ADMIN_COMMANDS, AdminAnswers, AdminCommands
 from bot.adapters.button_actions import AskPress, FeedbackPress, MorePress, SourcesPress, parse_button_data
 from bot.adapters.discord_rendering import (
     info_embeds,
@@ -78,7 +78,6 @@ from bot.adapters.discord_rendering import (
     reply_view,
 )
 from bot.adapters.startup import PlatformUnreachable, TokenRejected
-from bot.admin.desk import AdminDesk
 from bot.core.commands import (
     InfoText,
     answer_sources_info,
@@ -153,7 +152,7 @@ class DiscordAdapter:
         *,
         guild_ready_timeout: float = 2.0,
         ready_timeout: float = 60.0,
-        admin: AdminDesk | None = None,
+        admin: AdminAnswers | None = None,
     ) -> None:
         self.name = PLATFORM
         self._engine = engine

@@ -167,6 +167,17 @@ class AdminDesk:
         )
         return Stats(tuple(windows), STATS_WINDOWS, tuple(feedback), self._store.dropped, self.failed_reload)
 
+    async def answer(self, command: str) -> str:
+        """An admin command's answer as plain text (what the adapters send)."""
+        if command == "reload":
+            earlier = self.failed_reload
+            return render_reload(await self.reload(), earlier)
+        if command == "stats":
+            return (await self.stats()).render()
+        if command == "unanswered":
+            return (await self.unanswered()).render()
+        raise ValueError(f"not an admin command: {command!r}")
+
     async def unanswered(self, limit: int = UNANSWERED_SHOWN) -> UnansweredList:
         """/unanswered: the latest questions the bot could not answer, newest first."""
         if not self._store.stores_unanswered:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test lint validate bench bench-load bench-quality bench-safety train-red-flags clean
+.PHONY: chat test lint validate bench bench-load bench-quality bench-safety train-red-flags train-topics clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 chat: $(STAMP)  ## set up and talk to the bot in the terminal
 	$(BIN)/python -m bot chat
 
-test: $(STAMP)  ## set up and run every test, plus the linter
+test: $(STAMP)  ## set up and run every test (in random order), plus the linter and the type checker
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	PTB_TIMEDELTA=1 $(BIN)/python -m pytest -q
 
 validate: $(STAMP)  ## check the content library
@@ -39,6 +40,9 @@ bench-safety: $(STAMP)  ## red-flag recall and false alarms on real messages (he
 
 train-red-flags: $(STAMP)  ## retrain the red-flag screen's learned line from tests/data (after editing that data)
 	$(BIN)/python bench/train_red_flag_model.py
+
+train-topics: $(STAMP)  ## retrain the shipped topic classifier (after editing the library or the real questions)
+	$(BIN)/python bench/train_topic_model.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

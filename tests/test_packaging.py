@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,6 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_a_wheel_answers_from_a_temporary_folder(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # a copy: building in the checkout would leave build/ there
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for name in ("bot", "content"):
+        shutil.copytree(
+            ROOT / name, source / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__")
+        )
     subprocess.run(
         [
             sys.executable,
@@ -22,7 +31,7 @@ def test_a_wheel_answers_from_a_temporary_folder(tmp_path: Path) -> None:
             "--quiet",
             "--no-deps",
             "--no-build-isolation",
-            str(ROOT),
+            str(source),
             "--wheel-dir",
             str(tmp_path / "wheel"),
         ],

@@ -294,7 +294,7 @@ class DiscordAdapter:
                 app_commands.Command(name=name, description=description, callback=self._info_command(info))
             )
         for name, description in ADMIN_COMMANDS.items():
-            command = app_commands.Command(
+            command: app_commands.Command[Any, [], None] = app_commands.Command(
                 name=name, description=description, callback=self._admin_command(name)
             )
             # Offered only to members who may manage the server; ADMIN_IDS still decides.

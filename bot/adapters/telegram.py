@@ -96,7 +96,7 @@ from telegram.ext import (
 )
 
 from bot.adapters.admin_commands import ADMIN_COMMANDS, AdminAnswers, AdminCommands
-from bot.adapters.button_actions import AskPress, FeedbackPress, MorePress, SourcesPress, parse_button_data
+from bot.adapters.button_actions import AskPress, FeedbackPress, SourcesPress, parse_button_data
 from bot.adapters.startup import PlatformUnreachable, TokenRejected
 from bot.adapters.telegram_rendering import (
     render_info,
@@ -123,7 +123,7 @@ from bot.ops.settings import Settings, mask
 log = logging.getLogger(__name__)
 
 TelegramApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
-Handler: TypeAlias = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Handler: TypeAlias = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 PLATFORM = "telegram"
 ALLOWED_UPDATES = (Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY)
@@ -373,8 +373,7 @@ class TelegramAdapter:
         if isinstance(press, SourcesPress):
             await self._show_sources(query, answer_sources_info(self._engine.library, press.intent_id))
             return
-        asked = isinstance(press, AskPress | MorePress)
-        reply = self._engine.reply_for_intent(press.intent_id) if asked else None
+        reply = self._engine.reply_for_intent(press.intent_id) if press is not None else None
         if reply is None or not isinstance(query.message, Message):
             await self._acknowledge(query, GONE)
             return
@@ -635,7 +634,7 @@ def quiet_library_loggers(*, log_message_text: bool) -> None:
 
 
 def _mentions(message: Message) -> dict[MessageEntity, str]:
-    types = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    types: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
     return message.parse_entities(types) if message.text else message.parse_caption_entities(types)
 
 

@@ -499,7 +499,7 @@ class Store:
         u = self._tables.unanswered
         async with self._begin() as conn:
             result = await conn.execute(delete(u).where(u.c.id.in_(wanted)))
-        return result.rowcount
+        return int(result.rowcount)
 
     async def purge_expired(self, now: datetime | None = None) -> PurgeResult:
         """Delete questions older than RETENTION_DAYS, reply counts older than that or 30 days,

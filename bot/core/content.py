@@ -353,9 +353,9 @@ def _load_intents(
                 (doc, (*path_here, "follow_ups", i), ref) for i, ref in enumerate(intent.follow_ups)
             ]
             intents.append(intent)
-    for doc, path, ref in follow_up_refs:
+    for doc, where, ref in follow_up_refs:
         if ref not in seen_ids:
-            checker.add(doc, path, f"unknown intent id '{ref}'")
+            checker.add(doc, where, f"unknown intent id '{ref}'")
     return intents
 
 

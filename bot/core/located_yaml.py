@@ -112,7 +112,8 @@ class _Walk:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(child, (*path, i)) for i, child in enumerate(node.value)]
-        if not node.style and node.end_mark.line > node.start_mark.line:  # plain: "" (libyaml) or None
+        style = node.style if isinstance(node, yaml.ScalarNode) else None
+        if not style and node.end_mark.line > node.start_mark.line:  # plain: "" (libyaml) or None
             self.folded.add(path)
         return self._loader.construct_object(node, deep=True)
 

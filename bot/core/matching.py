@@ -270,7 +270,7 @@ class IntentMatcher:
         by_words = self.match(text, require_subject=False)
         if by_words.off_topic:
             return by_words
-        ranked = []
+        ranked: list[RankedIntent] = []
         for position in np.argsort(-probabilities)[: self._tuning.topics_ranked].tolist():
             topic = self._topic_model.topics[position]
             if topic == OFF_TOPIC:

@@ -111,7 +111,8 @@ class TopicModel:
         rows = self._row[slots]
         seen = rows >= 0
         scores = self._bias + values[seen] @ self._weights[rows[seen]]
-        return _softmax(scores[None, :])[0]
+        probabilities: np.ndarray = _softmax(scores[None, :])[0]
+        return probabilities
 
     @classmethod
     def train(
@@ -177,7 +178,8 @@ def _tfidf(counted: Blocks, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
     shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+    normalised: np.ndarray = shifted / shifted.sum(axis=1, keepdims=True)
+    return normalised
 
 
 def _fit(

@@ -1,5 +1,0 @@
-"""`python -m bot`: the command line."""
-
-from bot.cli.main import main
-
-raise SystemExit(main())

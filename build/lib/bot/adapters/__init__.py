@@ -1,1 +1,0 @@
-"""Thin platform adapters: they turn platform events into IncomingMessage and render Reply."""

@@ -1,1 +1,0 @@
-"""The command line (`python -m bot ...`): the only place that exits."""

@@ -19,8 +19,8 @@ from bot.core.content import load_library
 from bot.core.engine import Engine
 from bot.ops.reloader import ContentReloader
 from bot.ops.settings import Settings
+from tests.helpers import CONTENT
 
-CONTENT = Path(__file__).resolve().parent.parent / "content"
 SALT = "a-salt-long-enough-for-the-tests"
 BROKEN_FILE = "relief.yaml"
 BROKEN_FIELD = "intents[0].topic"

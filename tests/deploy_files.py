@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+from tests.helpers import DEPLOY
 
 
 @dataclass

@@ -15,8 +15,7 @@ from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink
 from bot.core.types import IncomingMessage
 from bot.ops.settings import Settings
-
-CONTENT = Path(__file__).parent.parent / "content"
+from tests.helpers import CONTENT
 
 
 class FakeAdapter:

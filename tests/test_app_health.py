@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -16,8 +15,7 @@ from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink
 from bot.core.types import IncomingMessage
 from bot.ops.settings import Settings
-
-CONTENT = Path(__file__).parent.parent / "content"
+from tests.helpers import CONTENT, free_port
 
 
 class GatedAdapter:
@@ -37,12 +35,6 @@ class GatedAdapter:
     async def stop(self) -> None:
         self.stopping.set()
         await self.may_stop.wait()  # a reply still in flight
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def get(port: int, path: str) -> tuple[int, str]:

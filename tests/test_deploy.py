@@ -23,8 +23,8 @@ import pytest
 
 from bot.ops.settings import Settings
 from tests.deploy_files import DEPLOY, find, read_dockerfile, yaml_documents
+from tests.helpers import ROOT
 
-ROOT = DEPLOY.parent
 BIN = Path(sys.executable).parent  # the validators are console scripts of the dev extra
 MANIFESTS = sorted((DEPLOY / "kubernetes").glob("*.yaml"))
 

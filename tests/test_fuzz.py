@@ -12,7 +12,7 @@ from bot.adapters.telegram_rendering import render_reply, telegram_length
 from bot.core.engine import Engine
 from bot.core.replies import render_plain
 from bot.core.types import IncomingMessage
-from tests.core.helpers import shipped_library
+from tests.helpers import shipped_library
 
 ENGINE = Engine(shipped_library())
 # Words the screen and the matcher care about, mixed with anything at all.

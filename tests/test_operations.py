@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,18 +25,12 @@ from bot.admin.store import Store, utc_now
 from bot.ops.health import probe
 from bot.ops.settings import ENVIRONMENT_PREFIXES
 from tests.deploy_files import read_dockerfile
+from tests.helpers import ROOT, free_port
 from tests.telegram_standin import TOKEN, TelegramStandIn, member, private_chat
 
-ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "why does my lower back hurt after long runs?"
 SECRET = "webhook-secret-for-the-test"
 START_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def clean_environment() -> dict[str, str]:

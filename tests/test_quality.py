@@ -9,16 +9,14 @@ timing is asserted.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bench.evaluation import LabelledQuestion, QualityReport, evaluate, load_questions
 from bot.core.engine import Engine
 from bot.core.types import IncomingMessage, Reply, SafetyNotice, Urgency
-from tests.core.helpers import shipped_library
+from tests.helpers import TEST_DATA, shipped_library
 
-QUESTIONS = load_questions(Path(__file__).parent / "data" / "questions.yaml")
+QUESTIONS = load_questions(TEST_DATA / "questions.yaml")
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from bench.real_questions import PARTS, load_part, part_of
 from bot.core.types import TOPICS
+from tests.helpers import ROOT, TEST_DATA
 
-DATA = Path(__file__).parent / "data"
-RESERVED = Path(__file__).parents[2] / "shared" / "reserved-pages.txt"
+DATA = TEST_DATA
+RESERVED = ROOT.parent / "shared" / "reserved-pages.txt"
 ADVICE_TOPICS = [t for t in TOPICS if t not in ("urgent", "smalltalk")]
 
 

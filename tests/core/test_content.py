@@ -11,8 +11,7 @@ import pytest
 
 from bot.core.content import load_library, normalise_quote
 from bot.core.located_yaml import ContentError, ContentProblem
-
-CONTENT = Path(__file__).parents[2] / "content"
+from tests.helpers import CONTENT
 
 SOURCE = """---
 id: clinic

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from bot.core.conversation import ConversationMemory
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import Clock
 
 
 def test_words_and_pain_are_kept_for_a_while_then_forgotten() -> None:
-    clock = Clock()
+    clock = Clock(0.0)
     memory = ConversationMemory(seconds=60, clock=clock)
     memory.remember_pain("c")
     memory.remember("c", ("back", "hurts"))

@@ -9,7 +9,7 @@ import pytest
 from bot.core.engine import Engine
 from bot.core.replies import render_plain
 from bot.core.types import IncomingMessage, Reply, Urgency
-from tests.core.helpers import shipped_library
+from tests.helpers import shipped_library
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.matching import IntentMatcher, MatchResult
 from bot.core.normalisation import NormalisedText, normalise
-from tests.core.helpers import shipped_library
+from tests.helpers import shipped_library
 
 
 @pytest.fixture(scope="module")

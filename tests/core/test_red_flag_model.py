@@ -11,7 +11,7 @@ from bot.core.red_flag_model import BUCKETS, RedFlagModel, features, sentence_pi
 from bot.core.replies import safety_notice
 from bot.core.safety import POSSIBLE_RED_FLAG, RedFlagScreener
 from bot.core.types import Urgency
-from tests.core.helpers import shipped_library
+from tests.helpers import shipped_library
 
 
 def model_that_fires_on(word: str) -> RedFlagModel:

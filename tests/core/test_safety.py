@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
@@ -11,15 +9,16 @@ from bot.core.content import load_library
 from bot.core.normalisation import normalise
 from bot.core.safety import RedFlagScreener, Screening
 from bot.core.types import Urgency
+from tests.helpers import CONTENT, TEST_DATA
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = TEST_DATA
 POSITIVE = yaml.safe_load((DATA / "red_flags_positive.yaml").read_text(encoding="utf-8"))
 NEGATIVE = yaml.safe_load((DATA / "red_flags_negative.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def screener() -> RedFlagScreener:
-    return RedFlagScreener(load_library(Path(__file__).parents[2] / "content").red_flags)
+    return RedFlagScreener(load_library(CONTENT).red_flags)
 
 
 def screen(screener: RedFlagScreener, text: str) -> Screening:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 
 import pytest
 
@@ -20,9 +19,9 @@ from bot.core.engine import PreparedLibrary
 from bot.core.normalisation import normalise
 from bot.core.safety import RedFlagScreener
 from bot.core.types import Urgency
-from tests.core.helpers import shipped_library
+from tests.helpers import TEST_DATA, shipped_library
 
-CORPUS = Path(__file__).parents[1] / "data" / "real_red_flags"
+CORPUS = TEST_DATA / "real_red_flags"
 FLOORS = {  # part: (recall of emergency and urgent reports at urgent or above, most false alarms)
     "dev": (0.88, 0.11),
     "heldout": (0.62, 0.16),

@@ -11,7 +11,7 @@ from bot.core import topic_model
 from bot.core.matching import phrasing_examples
 from bot.core.normalisation import normalise
 from bot.core.topic_model import TopicModel, TopicTraining, digest, training_examples
-from tests.core.helpers import shipped_library
+from tests.helpers import shipped_library
 
 
 def test_the_shipped_real_messages_are_the_train_part_verbatim_with_addresses() -> None:

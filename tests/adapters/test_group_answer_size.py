@@ -15,7 +15,7 @@ from bot.core.content import load_library
 from bot.core.engine import Engine
 from bot.core.replies import group_form
 from bot.core.types import Reply
-from tests.core.helpers import CONTENT
+from tests.helpers import CONTENT
 
 MAX_LINES = 8
 MAX_CHARS = 700

@@ -17,9 +17,9 @@ from bot.core.content import load_library
 from bot.core.engine import Engine
 from bot.core.feedback import InMemoryFeedback
 from bot.ops.settings import Settings
+from tests.helpers import CONTENT
 from tests.telegram_standin import TOKEN, TelegramStandIn, member, private_chat
 
-CONTENT = Path(__file__).resolve().parent.parent / "content"
 QUESTION = "why does my lower back hurt after long runs?"
 
 

@@ -13,10 +13,9 @@ import pytest
 
 from bot.cli.doctor import mask, run_doctor
 from bot.ops.settings import Settings
+from tests.helpers import CONTENT
 from tests.postgres import postgres_reachable
 
-ROOT = Path(__file__).parent.parent
-CONTENT = ROOT / "content"
 TELEGRAM = "1234567890:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 DISCORD = "MTEyMzQ1Njc4OTAxMjM0NTY3OA.GAbcde.abcdefghijklmnopqrstuvwxyz0123"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

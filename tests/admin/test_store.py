@@ -25,21 +25,12 @@ from bot.admin.privacy import hash_user_id
 from bot.admin.store import MIGRATIONS, Store, StoreError, async_database_url, utc_now
 from bot.core.types import IncomingMessage, Reply, SafetyNotice, Urgency
 from bot.ops.settings import Settings
+from tests.helpers import Clock
 from tests.postgres import postgres_reachable
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 SALT = "a-test-salt-of-enough-length"
 START = datetime(2026, 3, 1, 12, 0, 0)
-
-
-@dataclass
-class Clock:
-    """A settable clock: records get the time the test says."""
-
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass(frozen=True)
@@ -161,7 +152,7 @@ async def test_a_newer_schema_is_refused(make_store: StoreFactory) -> None:
 async def test_activity_counts_questions_answers_urgent_replies_and_top_intents(
     make_store: StoreFactory,
 ) -> None:
-    clock = Clock()
+    clock = Clock(START)
     store = make_store(clock=clock)
     await store.start()
     clock.now = START - timedelta(days=20)
@@ -228,7 +219,7 @@ async def test_unanswered_questions_are_redacted_and_hashed(make_store: StoreFac
 
 
 async def test_clean_up_deletes_rows_past_retention(make_store: StoreFactory) -> None:
-    clock = Clock()
+    clock = Clock(START)
     store = make_store(store_unanswered=True, salt=SALT, retention_days=10, clock=clock)
     await store.start()
     for days_ago in (40, 11, 1):

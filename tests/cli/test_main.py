@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
+from tests.helpers import ROOT
+
 FIELDS = {"answered", "intent", "topic", "score", "urgent", "urgency", "red_flags", "text", "sources"}
 
 

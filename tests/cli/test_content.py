@@ -14,8 +14,8 @@ import pytest
 from bot.admin.store import Store, async_database_url
 from bot.core.types import IncomingMessage, Reply
 from bot.ops.settings import Settings
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).parent.parent
 SALT = "a-salt-that-is-long-enough"
 QUESTIONS = (  # oldest first
     "can i take ibuprofen before a race",

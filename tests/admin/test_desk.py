@@ -17,8 +17,8 @@ from bot.core.located_yaml import ContentProblem
 from bot.core.types import IncomingMessage
 from bot.ops.reloader import ContentReloader, ReloadResult
 from tests.admin_desk import BROKEN_FIELD, BROKEN_FILE, running_desk
+from tests.helpers import CONTENT
 
-CONTENT = Path(__file__).parent.parent / "content"
 NOW = datetime(2026, 6, 30, 9, 0)
 
 

@@ -16,8 +16,8 @@ from bot.core.content import load_library
 from bot.core.engine import Engine
 from bot.core.types import IncomingMessage
 from bot.ops.reloader import ContentReloader, ReloadResult
+from tests.helpers import CONTENT
 
-CONTENT = Path(__file__).parent.parent / "content"
 QUESTION = "will rest fix my lower back pain"
 OLD_LEAD_IN = "Often, yes: rest is the first thing to try."
 WAIT = 3.0  # seconds: a reload normally lands well within 2

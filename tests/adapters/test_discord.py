@@ -54,9 +54,9 @@ from tests.discord_standin import (
     Sent,
     user_payload,
 )
+from tests.helpers import CONTENT
 from tests.recording_engine import RecordingEngine
 
-CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 TOKEN = "test-token-never-logged"
 RED = discord.Colour.red().value
 CAUSES = "why does my lower back hurt after long runs?"
@@ -111,7 +111,7 @@ StartBot = Callable[..., Awaitable[Harness]]
 
 @pytest.fixture(scope="module")
 def library() -> Library:
-    return load_library(CONTENT_DIR)
+    return load_library(CONTENT)
 
 
 @pytest.fixture

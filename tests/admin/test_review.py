@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.admin.review import QuestionReview, render_groups
 from bot.admin.store import UnansweredQuestion
-from tests.core.helpers import shipped_library
+from tests.helpers import shipped_library
 
 QUESTIONS = [
     "should i foam roll my lower back",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -13,8 +12,7 @@ from bot.core.types import IncomingMessage, Reply
 from bot.ops.health import HealthServer, Readiness, probe
 from bot.ops.metrics import BotMetrics, FanOutRecorder, MeasuredEngine
 from bot.ops.reloader import ReloadResult
-
-CONTENT = Path(__file__).parent.parent / "content"
+from tests.helpers import CONTENT
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import pytest
 
 from bot.admin.content_editing import EditError, add_phrasing, find_intent_file
 from bot.core.content import load_library
-
-CONTENT = Path(__file__).parent.parent / "content"
+from tests.helpers import CONTENT
 
 
 @pytest.fixture

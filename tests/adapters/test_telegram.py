@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from tests.helpers import CONTENT, free_port
+
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # before telegram is imported; see conftest.py
 
 import asyncio
@@ -16,7 +18,6 @@ import contextlib
 import logging
 import re
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -67,7 +68,6 @@ from tests.telegram_standin import (
     private_chat,
 )
 
-CONTENT = Path(__file__).resolve().parent.parent / "content"
 QUESTION = "why does my lower back hurt after long runs?"
 OTHER_QUESTION = "should I keep running with back pain?"
 RED_FLAG = "my legs keep giving way"
@@ -692,7 +692,7 @@ async def test_privacy_mode_is_reported_at_start(library: Library, caplog: pytes
 
 
 async def test_webhook_mode_checks_the_secret_and_answers(api: TelegramStandIn, library: Library) -> None:
-    port = _free_port()
+    port = free_port()
     url = "https://bot.example.org/telegram-hook"
     settings = {
         "telegram_webhook_url": url,
@@ -747,13 +747,6 @@ def _long_reply(library: Library) -> Reply:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 # -- start-up failures -----------------------------------------------------------------------
 
 
@@ -770,7 +763,7 @@ async def test_a_rejected_token_is_one_clear_error_with_the_token_masked(
 
 
 async def test_no_network_at_start_is_reported_as_unreachable(library: Library) -> None:
-    closed = f"http://127.0.0.1:{_free_port()}/bot"
+    closed = f"http://127.0.0.1:{free_port()}/bot"
     settings = Settings(telegram_bot_token=TOKEN, telegram_base_url=closed)
     adapter = TelegramAdapter(Engine(library), settings, InMemoryFeedback())
     with pytest.raises(PlatformUnreachable, match="Telegram could not be reached"):

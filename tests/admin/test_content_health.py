@@ -13,7 +13,7 @@ from bot.admin.content_health import (
     find_confusions,
 )
 from bot.core.content import load_library
-from tests.core.helpers import CONTENT, shipped_library
+from tests.helpers import CONTENT, shipped_library
 
 HEADINGS = (
     "1. Phrasings that match another intent better than their own:",

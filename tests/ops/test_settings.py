@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.ops.settings import SETTING_NAMES, Settings, SettingsError
+from tests.helpers import ROOT
 
 SALT = "a-salt-that-is-long-enough"
 
@@ -146,7 +147,7 @@ def test_parse_reports_every_problem_and_keeps_defaults() -> None:
 
 
 def test_every_setting_is_documented_in_env_example() -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     source = (root / "bot" / "ops" / "settings.py").read_text(encoding="utf-8")
     names = set(re.findall(r'(?:get|as_int|as_bool|as_port|token)\("([A-Z_]+)"', source))
     example = (root / ".env.example").read_text(encoding="utf-8")

@@ -91,7 +91,8 @@ from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink
 from bot.core.replies import group_form
 from bot.core.types import IncomingMessage, Reply
-from bot.ops.settings import Settings, mask
+from bot.ops.setting_checks import mask
+from bot.ops.settings import Settings
 
 log = logging.getLogger(__name__)
 

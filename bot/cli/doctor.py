@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from bot.admin.store import async_database_url
 from bot.core.content import load_library
 from bot.core.located_yaml import ContentError
-from bot.ops.settings import DISCORD_TOKEN, ENVIRONMENT_PREFIXES, SETTING_NAMES, Settings, mask
+from bot.ops.setting_checks import DISCORD_TOKEN, mask
+from bot.ops.settings import ENVIRONMENT_PREFIXES, SETTING_NAMES, Settings
 
 DATABASE_TIMEOUT = 5.0  # seconds to reach the database
 MAX_CONTENT_PROBLEMS = 10

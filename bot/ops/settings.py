@@ -15,8 +15,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
+
+from bot.ops.setting_checks import (
+    SettingReader,
+    check_database_url,
+    check_discord_token,
+    check_salt,
+    check_telegram,
+    parse_admin_ids,
+    parse_platforms,
+    parse_shard_ids,
+)
 
 # Any 2 to 4 digits: 999 (UK), 911 (US, Canada), 112 (EU), 000 (Australia), 111 (New Zealand)...
 EMERGENCY_NUMBER = re.compile(r"[0-9]{2,4}")
@@ -28,11 +40,8 @@ DEFAULT_CONTENT_DIR = (PACKAGE_DIR / "content").resolve()
 _CHECKOUT = PACKAGE_DIR.parent
 # In a checkout, data/ beside content/; an installed bot keeps data/ in the working folder.
 DEFAULT_DATA_DIR = _CHECKOUT / "data" if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd() / "data"
-ADMIN_PLATFORMS = ("telegram", "discord")
-DATABASE_SCHEMES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg")
-MIN_SALT_LENGTH = 16
-PLATFORMS = ("telegram", "discord")
 LOG_FORMATS = ("auto", "json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # Every variable the bot reads starts with one of these: tools that start the bot in a
 # clean environment drop them all.
 # Every environment variable the bot reads (tests check this list against the code), so
@@ -76,26 +85,10 @@ ENVIRONMENT_PREFIXES = (
     "DATA_DIR",
     "CONTENT_DIR",
 )
-_PLACEHOLDER_MARKERS = ("your-", "changeme", "xxx", "<")
-# ASCII digits, no leading zero: the platforms' ids are plain numbers, and "0001001" or
-# non-ASCII digits could never match a real sender (the admin would be locked out unseen).
-_ADMIN_ID = re.compile(r"(?P<platform>[a-z]+):(?P<user_id>[1-9][0-9]*)")
-# BotFather tokens: the bot's numeric id, a colon, 35 characters of base64url. A token of
-# another shape is refused at start (and by `doctor`), not sent to Telegram to be refused.
-TELEGRAM_TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{35}")
-# Discord tokens: base64url(bot id) . timestamp . HMAC.
-DISCORD_TOKEN = re.compile(r"(?P<id>[A-Za-z0-9_-]{16,})\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}")
-_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
-_SHARD_RANGE = re.compile(r"(?P<first>\d+)(?:-(?P<last>\d+))?")
 
 
 class SettingsError(ValueError):
     """One or more settings are wrong; the message has one line per problem."""
-
-
-def mask(secret: str) -> str:
-    """Enough of a secret to recognise it, never enough to use it: `1234… (46 characters)`."""
-    return f"{secret[: min(4, len(secret) // 4)]}… ({len(secret)} characters)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,94 +136,19 @@ class Settings:
     @classmethod
     def parse(cls, env: Mapping[str, str]) -> tuple[Settings, list[str]]:
         """Settings with a default in place of every wrong value, and one line per problem."""
-        problems: list[str] = []
-
-        def get(name: str, default: str = "") -> str:
-            return env.get(name, default).strip()
-
-        def as_int(name: str, default: int | None) -> int | None:
-            raw = get(name)
-            if not raw:
-                return default
-            if not raw.isdigit():
-                problems.append(f"{name}: expected a whole number, got {raw!r}")
-                return default
-            return int(raw)
-
-        def as_bool(name: str, default: bool) -> bool:
-            raw = get(name).lower()
-            if not raw:
-                return default
-            if raw not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                problems.append(f"{name}: expected true or false, got {raw!r}")
-                return default
-            return raw in ("1", "true", "yes", "on")
-
-        def as_port(name: str, default: int | None) -> int | None:
-            port = as_int(name, default)
-            if port is not None and not 1 <= port <= 65535:
-                problems.append(f"{name}: expected a port number from 1 to 65535, got {port}")
-                return default
-            return port
-
-        def token(name: str) -> str:
-            value = get(name)
-            if value and any(marker in value.lower() for marker in _PLACEHOLDER_MARKERS):
-                problems.append(f"{name}: still the example value; paste the real token or leave it empty")
-                return ""
-            return value
-
-        number = get("EMERGENCY_NUMBER", "999")
-        if not EMERGENCY_NUMBER.fullmatch(number):
-            problems.append(f"EMERGENCY_NUMBER: use {EMERGENCY_NUMBER_HELP}; got {number!r}")
-            number = "999"
-        level = get("LOG_LEVEL", "INFO").upper()
-        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            problems.append(f"LOG_LEVEL: use DEBUG, INFO, WARNING or ERROR, got {level!r}")
-        store_unanswered = as_bool("STORE_UNANSWERED", False)
-        retention_days = as_int("RETENTION_DAYS", 30) or 0
-        if retention_days < 1:
-            problems.append("RETENTION_DAYS: expected a whole number of days, at least 1")
-            retention_days = 30
-        log_format = get("LOG_FORMAT", "auto").lower()
-        if log_format not in LOG_FORMATS:
-            problems.append(f"LOG_FORMAT: use auto, json or text, got {log_format!r}")
-            log_format = "auto"
-        platforms = _parse_platforms(get("PLATFORMS"), problems)
-        telegram_token = _check_telegram(env, token("TELEGRAM_BOT_TOKEN"), platforms, problems)
-        discord_token = _check_discord_token(token("DISCORD_BOT_TOKEN"), platforms, problems)
-        shard_count = as_int("DISCORD_SHARD_COUNT", None)
+        read = SettingReader(env)
+        platforms = parse_platforms(read.get("PLATFORMS"), read.problems)
         settings = cls(
-            content_dir=Path(get("CONTENT_DIR") or DEFAULT_CONTENT_DIR),
-            emergency_number=number,
-            log_level=level,
-            log_message_text=as_bool("LOG_MESSAGE_TEXT", False),
-            telegram_bot_token=telegram_token,
-            telegram_base_url=get("TELEGRAM_BASE_URL"),
-            telegram_webhook_url=get("TELEGRAM_WEBHOOK_URL"),
-            telegram_webhook_port=as_port("TELEGRAM_WEBHOOK_PORT", 8443) or 8443,
-            telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
-            telegram_webhook_listen=get("TELEGRAM_WEBHOOK_LISTEN"),
-            discord_bot_token=discord_token,
-            discord_guild_id=as_int("DISCORD_GUILD_ID", None),
-            discord_sharded=as_bool("DISCORD_SHARDED", True),
-            discord_message_content=as_bool("DISCORD_MESSAGE_CONTENT", True),
-            admin_ids=_parse_admin_ids(get("ADMIN_IDS"), problems),
-            data_dir=Path(get("DATA_DIR") or DEFAULT_DATA_DIR),
-            database_url=_check_database_url(get("DATABASE_URL"), problems),
-            store_unanswered=store_unanswered,
-            user_id_salt=_check_salt(get("USER_ID_SALT"), store_unanswered, problems),
-            retention_days=retention_days,
-            watch_content=as_bool("WATCH_CONTENT", True),
+            **_general(read),
+            **_telegram(read, platforms),
+            **_discord(read, platforms),
+            **_storage(read),
             platforms=platforms,
-            discord_shard_ids=_parse_shard_ids(get("DISCORD_SHARD_IDS"), shard_count, problems),
-            discord_shard_count=shard_count,
-            health_port=as_port("HEALTH_PORT", None),
-            health_host=get("HEALTH_HOST") or "127.0.0.1",
-            log_format=log_format,
+            health_port=read.as_port("HEALTH_PORT", None),
+            health_host=read.get("HEALTH_HOST") or "127.0.0.1",
         )
-        _check_combinations(settings, problems)
-        return settings, problems
+        _check_combinations(settings, read.problems)
+        return settings, read.problems
 
     @classmethod
     def from_environment(cls, env_file: Path | str = ".env") -> Settings:
@@ -244,76 +162,59 @@ def environment(env_file: Path | str = ".env") -> dict[str, str]:
     return {**file_values, **os.environ}
 
 
-def _parse_platforms(raw: str, problems: list[str]) -> frozenset[str]:
-    """`telegram,discord` -> those platforms only; empty -> every platform whose token is set."""
-    named = {part.strip().lower() for part in raw.split(",") if part.strip()}
-    unknown = sorted(named - set(PLATFORMS))
-    if unknown:
-        problems.append(f"PLATFORMS: use telegram and/or discord (comma-separated), got {', '.join(unknown)}")
-    return frozenset(named & set(PLATFORMS))
+def _general(read: SettingReader) -> dict[str, Any]:
+    number = read.get("EMERGENCY_NUMBER", "999")
+    if not EMERGENCY_NUMBER.fullmatch(number):
+        read.problems.append(f"EMERGENCY_NUMBER: use {EMERGENCY_NUMBER_HELP}; got {number!r}")
+        number = "999"
+    return {
+        "content_dir": Path(read.get("CONTENT_DIR") or DEFAULT_CONTENT_DIR),
+        "emergency_number": number,
+        "log_level": read.choice("LOG_LEVEL", "INFO", LOG_LEVELS, "DEBUG, INFO, WARNING or ERROR"),
+        "log_message_text": read.as_bool("LOG_MESSAGE_TEXT", False),
+        "log_format": read.choice("LOG_FORMAT", "auto", LOG_FORMATS, "auto, json or text"),
+        "admin_ids": parse_admin_ids(read.get("ADMIN_IDS"), read.problems),
+        "watch_content": read.as_bool("WATCH_CONTENT", True),
+    }
 
 
-def _enabled(platform: str, token: str, platforms: frozenset[str], problems: list[str]) -> str:
-    """The token if the platform is on; a problem when PLATFORMS names it and it has no token."""
-    variable = f"{platform.upper()}_BOT_TOKEN"
-    if platforms and platform not in platforms:
-        return ""  # switched off by PLATFORMS even if a shared secret holds its token
-    if platform in platforms and not token:
-        problems.append(f"{variable}: PLATFORMS includes {platform} but {variable} is empty")
-    return token
+def _telegram(read: SettingReader, platforms: frozenset[str]) -> dict[str, Any]:
+    token = check_telegram(read.env, read.token("TELEGRAM_BOT_TOKEN"), platforms, read.problems)
+    return {
+        "telegram_bot_token": token,
+        "telegram_base_url": read.get("TELEGRAM_BASE_URL"),
+        "telegram_webhook_url": read.get("TELEGRAM_WEBHOOK_URL"),
+        "telegram_webhook_port": read.as_port("TELEGRAM_WEBHOOK_PORT", 8443) or 8443,
+        "telegram_webhook_secret": read.get("TELEGRAM_WEBHOOK_SECRET"),
+        "telegram_webhook_listen": read.get("TELEGRAM_WEBHOOK_LISTEN"),
+    }
 
 
-def _check_telegram(
-    env: Mapping[str, str], token: str, platforms: frozenset[str], problems: list[str]
-) -> str:
-    """The Telegram token if Telegram is on, and the webhook settings' problems."""
-    token = _enabled("telegram", token, platforms, problems)
-    if token and not TELEGRAM_TOKEN.fullmatch(token):
-        problems.append(
-            f"TELEGRAM_BOT_TOKEN {mask(token)}: not shaped like a BotFather token (the bot's id, a colon, "
-            "then 35 letters, digits, _ or -): copy it again from BotFather's message"
-        )
-        return ""
-    webhook = env.get("TELEGRAM_WEBHOOK_URL", "").strip()
-    if webhook and not token and not platforms:
-        problems.append("TELEGRAM_WEBHOOK_URL: set, but TELEGRAM_BOT_TOKEN is empty (Telegram is off)")
-    if webhook and not webhook.startswith(("https://", "http://")):
-        problems.append(f"TELEGRAM_WEBHOOK_URL: expected https://host/path, got {webhook!r}")
-    secret = env.get("TELEGRAM_WEBHOOK_SECRET", "").strip()
-    if secret and not _WEBHOOK_SECRET.fullmatch(secret):
-        problems.append("TELEGRAM_WEBHOOK_SECRET: use 1 to 256 of A-Z, a-z, 0-9, _ and -")
-    return token
+def _discord(read: SettingReader, platforms: frozenset[str]) -> dict[str, Any]:
+    shard_count = read.as_int("DISCORD_SHARD_COUNT", None)
+    return {
+        "discord_bot_token": check_discord_token(read.token("DISCORD_BOT_TOKEN"), platforms, read.problems),
+        "discord_guild_id": read.as_int("DISCORD_GUILD_ID", None),
+        "discord_sharded": read.as_bool("DISCORD_SHARDED", True),
+        "discord_message_content": read.as_bool("DISCORD_MESSAGE_CONTENT", True),
+        "discord_shard_ids": parse_shard_ids(read.get("DISCORD_SHARD_IDS"), shard_count, read.problems),
+        "discord_shard_count": shard_count,
+    }
 
 
-def _check_discord_token(token: str, platforms: frozenset[str], problems: list[str]) -> str:
-    """The Discord token if Discord is on."""
-    token = _enabled("discord", token, platforms, problems)
-    if token and not DISCORD_TOKEN.fullmatch(token):
-        problems.append(
-            f"DISCORD_BOT_TOKEN {mask(token)}: not shaped like a Discord bot token (three parts joined by "
-            "dots, the first at least 16 characters, no spaces, quotes or 'Bot ' prefix): "
-            "Developer Portal -> Bot -> Reset Token, and paste it alone"
-        )
-        return ""
-    return token
-
-
-def _parse_shard_ids(raw: str, count: int | None, problems: list[str]) -> tuple[int, ...]:
-    """`0-3` or `0,2,4` -> (0, 1, 2, 3) or (0, 2, 4); each below DISCORD_SHARD_COUNT."""
-    ids: set[int] = set()
-    for part in (p.strip() for p in raw.split(",") if p.strip()):
-        found = _SHARD_RANGE.fullmatch(part)
-        if found is None or int(found["last"] or found["first"]) < int(found["first"]):
-            problems.append(f"DISCORD_SHARD_IDS: {part!r} is not a shard id or a range like 0-3")
-            continue
-        ids.update(range(int(found["first"]), int(found["last"] or found["first"]) + 1))
-    if ids and count is None:
-        problems.append("DISCORD_SHARD_IDS: needs DISCORD_SHARD_COUNT, the total number of shards")
-        return ()
-    if ids and count is not None and max(ids) >= count:
-        problems.append(f"DISCORD_SHARD_IDS: shard ids run from 0 to DISCORD_SHARD_COUNT - 1 ({count - 1})")
-        return ()
-    return tuple(sorted(ids))
+def _storage(read: SettingReader) -> dict[str, Any]:
+    store_unanswered = read.as_bool("STORE_UNANSWERED", False)
+    retention_days = read.as_int("RETENTION_DAYS", 30) or 0
+    if retention_days < 1:
+        read.problems.append("RETENTION_DAYS: expected a whole number of days, at least 1")
+        retention_days = 30
+    return {
+        "data_dir": Path(read.get("DATA_DIR") or DEFAULT_DATA_DIR),
+        "database_url": check_database_url(read.get("DATABASE_URL"), read.problems),
+        "store_unanswered": store_unanswered,
+        "user_id_salt": check_salt(read.get("USER_ID_SALT"), store_unanswered, read.problems),
+        "retention_days": retention_days,
+    }
 
 
 def _check_combinations(settings: Settings, problems: list[str]) -> None:
@@ -325,44 +226,3 @@ def _check_combinations(settings: Settings, problems: list[str]) -> None:
     webhook_on = bool(settings.telegram_bot_token and settings.telegram_webhook_url)
     if webhook_on and settings.health_port == settings.telegram_webhook_port:
         problems.append("HEALTH_PORT: must differ from TELEGRAM_WEBHOOK_PORT")
-
-
-def _parse_admin_ids(raw: str, problems: list[str]) -> frozenset[tuple[str, str]]:
-    """`telegram:12345,discord:67890` -> {("telegram", "12345"), ("discord", "67890")}."""
-    admins: set[tuple[str, str]] = set()
-    for item in (part.strip() for part in raw.split(",")):
-        if not item:
-            continue
-        found = _ADMIN_ID.fullmatch(item.lower())
-        if found is None or found["platform"] not in ADMIN_PLATFORMS:
-            problems.append(
-                f"ADMIN_IDS: {item!r} is not platform:user-id with platform telegram or discord "
-                "(e.g. ADMIN_IDS=telegram:12345,discord:67890)"
-            )
-            continue
-        admins.add((found["platform"], found["user_id"]))
-    return frozenset(admins)
-
-
-def _check_database_url(url: str, problems: list[str]) -> str:
-    """Empty (SQLite under DATA_DIR) or an sqlite:/// or postgresql:// address."""
-    if not url:
-        return ""
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if scheme not in DATABASE_SCHEMES:
-        problems.append(
-            "DATABASE_URL: use postgresql://user:password@host:5432/dbname or sqlite:///path/to/file.db "
-            "(or leave it empty for SQLite under DATA_DIR)"
-        )
-        return ""
-    return url
-
-
-def _check_salt(salt: str, store_unanswered: bool, problems: list[str]) -> str:
-    """The secret that user ids are hashed with; needed only when questions are stored."""
-    if store_unanswered and len(salt) < MIN_SALT_LENGTH:
-        problems.append(
-            f"USER_ID_SALT: STORE_UNANSWERED=true needs a secret of at least {MIN_SALT_LENGTH} characters "
-            "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-        )
-    return salt

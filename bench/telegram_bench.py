@@ -35,8 +35,8 @@ from telegram.ext import BaseRateLimiter  # noqa: E402
 from bot.adapters.telegram import TelegramAdapter  # noqa: E402
 from bot.core.content import load_library  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
-from bot.core.feedback import InMemoryFeedback  # noqa: E402
 from bot.ops.settings import Settings  # noqa: E402
+from tests.helpers import InMemoryFeedback  # noqa: E402
 from tests.telegram_standin import TOKEN, TelegramStandIn, member, private_chat  # noqa: E402
 
 QUESTIONS = (

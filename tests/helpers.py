@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -39,3 +40,18 @@ class Clock(Generic[T]):
 
     def __call__(self) -> T:
         return self.now
+
+
+class InMemoryFeedback:
+    """👍/👎 kept in memory, for adapters run without a store (tests and benchmarks)."""
+
+    def __init__(self) -> None:
+        self._helpful: Counter[str] = Counter()
+        self._unhelpful: Counter[str] = Counter()
+
+    def record(self, platform: str, intent_id: str, helpful: bool) -> None:
+        (self._helpful if helpful else self._unhelpful)[intent_id] += 1
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        ids = self._helpful.keys() | self._unhelpful.keys()
+        return {i: (self._helpful[i], self._unhelpful[i]) for i in sorted(ids)}

@@ -118,6 +118,7 @@ from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink
 from bot.core.replies import group_form
 from bot.core.types import IncomingMessage, Reply
+from bot.ops.scrubbing import Scrubber
 from bot.ops.setting_checks import mask
 from bot.ops.settings import Settings
 
@@ -519,12 +520,9 @@ class TelegramAdapter:
         else:
             log.log(level, "%s, addressed=%s -> %s", where, incoming.addressed, outcome)
 
-    def _scrub(self, text: str, secrets_: Sequence[str] = ()) -> str:
+    def _scrub(self, text: str, texts: Sequence[str] = ()) -> str:
         """`text` without the token and the given message texts (error texts can quote them)."""
-        for secret in (self._settings.telegram_bot_token, *secrets_):
-            if secret:
-                text = text.replace(secret, "[hidden]")
-        return text
+        return Scrubber((self._settings.telegram_bot_token, *texts))(text)
 
 
 class SafetyFirstRateLimiter(BaseRateLimiter[bool]):

@@ -448,7 +448,7 @@ def _parse_answer(
 
 
 MAX_TERMS_PER_LIST = 5000  # a concept expanded past this is a mistake (and would slow every message)
-_CONCEPT_REFERENCE = re.compile(r"^@([a-z_]+)$")
+_CONCEPT_REFERENCE = re.compile(r"^@([a-z0-9_]+)$")
 
 
 class _Concepts:
@@ -475,6 +475,9 @@ class _Concepts:
             variants = [""]
             for word in term.split():
                 reference = _CONCEPT_REFERENCE.match(word)
+                if word.startswith("@") and reference is None:
+                    problem = f"'{word}' is not a concept reference: write @ and the concept's name"
+                    self._checker.add(self._doc, (*path, index), problem)
                 options = self._concept(reference[1], (*path, index)) if reference else (word,)
                 variants = [f"{v} {o}".strip() for v in variants for o in options]
                 if len(variants) > MAX_TERMS_PER_LIST:

@@ -74,6 +74,3 @@ class ConversationMemory:
         self._entries.move_to_end(conversation_id)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
-
-    def forget(self, conversation_id: str) -> None:
-        self._entries.pop(conversation_id, None)

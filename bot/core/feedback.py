@@ -8,7 +8,6 @@ the record and writes it in the background. The in-memory ones serve the termina
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Protocol
 
 from bot.core.types import IncomingMessage, Reply
@@ -20,21 +19,6 @@ class FeedbackSink(Protocol):
 
     def counts(self) -> dict[str, tuple[int, int]]:
         """Per intent id: (helpful, not helpful)."""
-
-
-class InMemoryFeedback:
-    """Feedback kept in the process: enough for the terminal and for tests."""
-
-    def __init__(self) -> None:
-        self._helpful: Counter[str] = Counter()
-        self._unhelpful: Counter[str] = Counter()
-
-    def record(self, platform: str, intent_id: str, helpful: bool) -> None:
-        (self._helpful if helpful else self._unhelpful)[intent_id] += 1
-
-    def counts(self) -> dict[str, tuple[int, int]]:
-        ids = self._helpful.keys() | self._unhelpful.keys()
-        return {i: (self._helpful[i], self._unhelpful[i]) for i in sorted(ids)}
 
 
 class MessageRecorder(Protocol):

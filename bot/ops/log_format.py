@@ -17,36 +17,21 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from sqlalchemy.engine import make_url
 
+from bot.ops.scrubbing import Scrubber
 from bot.ops.settings import Settings
 
-HIDDEN = "[hidden]"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-MIN_SECRET_LENGTH = 6  # shorter values (a test password "pw") would blank ordinary words
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
     "taskName",
 }
-
-
-class Scrubber:
-    """Replaces each secret (and its URL-encoded form) with `[hidden]`."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        variants = {v for s in secrets if len(s) >= MIN_SECRET_LENGTH for v in (s, s.replace(":", "%3A"))}
-        self._secrets = sorted(variants, key=len, reverse=True)  # longest first: no partial leftovers
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, HIDDEN)
-        return text
 
 
 class JsonFormatter(logging.Formatter):

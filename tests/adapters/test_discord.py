@@ -27,7 +27,6 @@ from bot.admin.desk import AdminDesk
 from bot.admin.privacy import hash_user_id
 from bot.core.content import Library, load_library
 from bot.core.engine import Engine
-from bot.core.feedback import InMemoryFeedback
 from bot.core.types import Reply, SafetyNotice, Snippet, Source, Suggestion, Urgency
 from bot.ops.settings import Settings
 from tests.admin_desk import (
@@ -54,7 +53,7 @@ from tests.discord_standin import (
     Sent,
     user_payload,
 )
-from tests.helpers import CONTENT
+from tests.helpers import CONTENT, InMemoryFeedback
 from tests.recording_engine import RecordingEngine
 
 TOKEN = "test-token-never-logged"

@@ -41,7 +41,6 @@ from bot.admin.desk import AdminDesk
 from bot.admin.privacy import hash_user_id
 from bot.core.content import Library, load_library
 from bot.core.engine import Engine
-from bot.core.feedback import InMemoryFeedback
 from bot.core.replies import group_form
 from bot.core.types import IncomingMessage, Reply, SafetyNotice, Snippet, Source, Suggestion, Urgency
 from bot.ops.settings import Settings
@@ -54,6 +53,7 @@ from tests.admin_desk import (
     AdminParts,
     running_desk,
 )
+from tests.helpers import InMemoryFeedback
 from tests.recording_engine import RecordingEngine
 from tests.telegram_standin import (
     BOT_ID,

@@ -15,9 +15,8 @@ from bot.adapters.telegram_claims import UpdateClaims, answer_each_update_once
 from bot.admin.store import Store
 from bot.core.content import load_library
 from bot.core.engine import Engine
-from bot.core.feedback import InMemoryFeedback
 from bot.ops.settings import Settings
-from tests.helpers import CONTENT
+from tests.helpers import CONTENT, InMemoryFeedback
 from tests.telegram_standin import TOKEN, TelegramStandIn, member, private_chat
 
 QUESTION = "why does my lower back hurt after long runs?"

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.ops.log_format import HIDDEN, Scrubber, configure_logging, secrets_of, wants_json
+from bot.ops.log_format import configure_logging, secrets_of, wants_json
+from bot.ops.scrubbing import HIDDEN, Scrubber
 from bot.ops.settings import Settings
 
 TOKEN = "123456:TEST-secret-token-value"

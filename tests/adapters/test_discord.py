@@ -53,13 +53,15 @@ from tests.discord_standin import (
     Sent,
     user_payload,
 )
-from tests.helpers import CONTENT, InMemoryFeedback
+from tests.helpers import CONTENT, InMemoryFeedback, shipped_library
 from tests.recording_engine import RecordingEngine
 
 TOKEN = "test-token-never-logged"
 RED = discord.Colour.red().value
 CAUSES = "why does my lower back hurt after long runs?"
-CAUSES_QUOTE = "running-related lower back pain is most likely due to repetitive impact injury"
+# The answer's best quote, as the library has it (an admin's edit must not break the tests).
+CAUSES_SNIPPET = shipped_library().intent("causes_overview").snippets[0]
+CAUSES_QUOTE = CAUSES_SNIPPET.quote[:60]
 SHOULD_I_RUN = "should I keep running with back pain?"
 FALL = "I fell off my bike yesterday and now my back hurts"
 MENTION = f"<@{BOT_ID}>"
@@ -181,8 +183,8 @@ async def test_direct_message_is_a_question(start_bot: StartBot, sharded: bool) 
     sent = await bot.standin.next_sent()
     assert (sent.kind, sent.target) == ("channel", DM_CHANNEL_ID)
     assert "message_reference" not in sent.body  # a DM needs no reply arrow
-    assert f"> If you have no other known back problems, {CAUSES_QUOTE}" in sent.text
-    assert "Rest may be all you need" in sent.text  # the source, named in the field
+    assert f"> {CAUSES_QUOTE}" in sent.text
+    assert CAUSES_SNIPPET.source.title[:20] in sent.text  # the source, named in the field
     assert "not medical advice" in sent.embeds[-1]["footer"]["text"]
     assert "fb:causes_overview:1" in sent.custom_ids and "fb:causes_overview:0" in sent.custom_ids
     assert any(custom_id.startswith("ask:") for custom_id in sent.custom_ids)

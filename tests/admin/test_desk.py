@@ -94,12 +94,15 @@ async def test_unanswered_when_not_collected(tmp_path: Path, content: Path) -> N
 async def test_reload_reports_success_or_every_problem(desk: AdminDesk, content: Path) -> None:
     assert (await desk.reload()).render().startswith("Content reloaded: ")
     relief = content / "intents" / "relief.yaml"
-    relief.write_text(
-        relief.read_text(encoding="utf-8").replace("topic: relief", "topic: relif"), encoding="utf-8"
-    )
+    original = relief.read_text(encoding="utf-8")
+    broken = original.count("topic: relief")  # one problem per intent of the file
+    relief.write_text(original.replace("topic: relief", "topic: relif"), encoding="utf-8")
     text = (await desk.reload()).render()
-    assert text.startswith("Content NOT reloaded: 5 problem(s). Still answering from the last good library.")
-    assert text.count("unknown topic 'relif'") == 5
+    assert broken >= 2
+    assert text.startswith(
+        f"Content NOT reloaded: {broken} problem(s). Still answering from the last good library."
+    )
+    assert text.count("unknown topic 'relif'") == broken
 
 
 def test_render_limits_problems_to_one_message() -> None:

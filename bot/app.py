@@ -25,7 +25,8 @@ from typing import Protocol
 from bot.adapters.console import chat
 from bot.adapters.startup import PlatformUnreachable, TokenRejected
 from bot.admin.desk import AdminDesk
-from bot.admin.store import Store, StoreError
+from bot.admin.store import Store
+from bot.admin.store_schema import StoreError
 from bot.core.content import Library
 from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink

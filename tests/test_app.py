@@ -8,7 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.admin.desk import AdminDesk
-from bot.admin.store import Store, async_database_url, utc_now
+from bot.admin.store import Store
+from bot.admin.store_schema import async_database_url, utc_now
 from bot.app import serve_platforms
 from bot.core.content import load_library
 from bot.core.engine import Engine

@@ -21,7 +21,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.admin.store import Store, utc_now
+from bot.admin.store import Store
+from bot.admin.store_schema import utc_now
 from bot.ops.health import probe
 from bot.ops.settings import ENVIRONMENT_PREFIXES
 from tests.deploy_files import read_dockerfile

@@ -27,7 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.admin.store import Activity, Store, UnansweredQuestion, utc_now
+from bot.admin.store import Store
+from bot.admin.store_schema import Activity, UnansweredQuestion, utc_now
 from bot.ops.reloader import ContentReloader, ReloadResult
 
 STATS_WINDOWS = (7, 30)  # days

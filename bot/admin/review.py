@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import snowballstemmer
 
-from bot.admin.store import UnansweredQuestion
+from bot.admin.store_schema import UnansweredQuestion
 from bot.core.content import Intent, Library
 from bot.core.engine import Engine
 from bot.core.matching import STOPWORDS, IntentMatcher

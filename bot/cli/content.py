@@ -16,7 +16,8 @@ from typing import TextIO
 from bot.admin.content_editing import EditError, add_phrasing, find_intent_file
 from bot.admin.content_health import check_health
 from bot.admin.review import QuestionReview, render_groups
-from bot.admin.store import Store, UnansweredQuestion, utc_now
+from bot.admin.store import Store
+from bot.admin.store_schema import UnansweredQuestion, utc_now
 from bot.core.content import Library
 from bot.ops.settings import Settings
 

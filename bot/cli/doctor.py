@@ -23,7 +23,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from bot.admin.store import async_database_url
+from bot.admin.store_schema import async_database_url
 from bot.core.content import load_library
 from bot.core.located_yaml import ContentError
 from bot.ops.setting_checks import DISCORD_TOKEN, mask

@@ -123,7 +123,7 @@ def _improve(
     command: str, args: argparse.Namespace, settings: Settings, library: Library, content_dir: Path
 ) -> int:
     """`report` and `suggest`: the admin's loop from members' questions to content."""
-    from bot.admin.store import StoreError
+    from bot.admin.store_schema import StoreError
     from bot.cli.content import print_report, run_suggest  # the database libraries, only when needed
 
     try:

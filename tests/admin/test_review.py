@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.admin.review import QuestionReview, render_groups
-from bot.admin.store import UnansweredQuestion
+from bot.admin.store_schema import UnansweredQuestion
 from tests.helpers import shipped_library
 
 QUESTIONS = [

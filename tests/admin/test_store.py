@@ -22,7 +22,8 @@ from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.admin.privacy import hash_user_id
-from bot.admin.store import MIGRATIONS, Store, StoreError, async_database_url, utc_now
+from bot.admin.store import Store
+from bot.admin.store_schema import MIGRATIONS, StoreError, async_database_url, utc_now
 from bot.core.types import IncomingMessage, Reply, SafetyNotice, Urgency
 from bot.ops.settings import Settings
 from tests.helpers import Clock

@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.admin import store as store_module
-from bot.admin.store import Store, utc_now
+from bot.admin import store_writer
+from bot.admin.store import Store
+from bot.admin.store_schema import utc_now
 from bot.core.types import IncomingMessage, Reply
 from bot.ops.health import Readiness
 from tests.postgres import postgres_reachable
@@ -89,7 +90,7 @@ async def schema() -> AsyncIterator[str]:
 async def test_a_database_away_for_seconds_under_load_loses_nothing_unseen(
     schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "RETRY_PAUSE", 0.2)  # the test's own clock: seconds, not minutes
+    monkeypatch.setattr(store_writer, "RETRY_PAUSE", 0.2)  # the test's own clock: seconds, not minutes
     outage = Outage()
     await outage.up()
     url = PG_URL.replace("127.0.0.1:5432", f"127.0.0.1:{outage.port}")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin.store import Store, async_database_url
+from bot.admin.store import Store
+from bot.admin.store_schema import async_database_url
 from bot.core.types import IncomingMessage, Reply
 from bot.ops.settings import Settings
 from tests.helpers import ROOT

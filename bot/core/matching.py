@@ -217,7 +217,7 @@ class IntentMatcher:
 
         Members tell stories: the race, the physio, the car, and somewhere what they ask. A
         classifier trained on real messages reads the whole story for its topic better than
-        any one phrasing's overlap does (bench/quality.py, the real questions).
+        any one phrasing's overlap does (bench/real_quality.py).
         """
         exact = self._exact.get(self._canonical(text.words))
         if exact is not None:  # an admin's new phrasing works right after the reload

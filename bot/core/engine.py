@@ -195,7 +195,7 @@ class Engine:
                 answered=False, topic=safety.topic, score=score, safety=safety, explanation=explanation
             )
         candidates = [r.intent for r in match.ranked if r.score >= SUGGEST_THRESHOLD]
-        candidates = [i for i in candidates if i.topic != "smalltalk"][:MAX_SUGGESTIONS]
+        candidates = [i for i in candidates if i.topic != SMALLTALK][:MAX_SUGGESTIONS]
         return Reply(
             answered=False,
             score=score,
@@ -271,7 +271,7 @@ def _could_lean_back(match: MatchResult, text: NormalisedText) -> bool:
     not small talk (the small-talk phrasings match many short questions weakly)."""
     if _asks(text):
         return True
-    small_talk = match.best is not None and match.best.intent.topic == "smalltalk"
+    small_talk = match.best is not None and match.best.intent.topic == SMALLTALK
     return not small_talk and not _POINTING_BACK.isdisjoint(text.words)
 
 

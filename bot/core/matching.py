@@ -186,10 +186,10 @@ class IntentMatcher:
         self._starts = np.searchsorted(owners, self._indexed)
         self._ends = [*self._starts[1:].tolist(), len(owners)]
         topics = [self._intents[i].topic for i in self._indexed]
-        smalltalk = [topic == "smalltalk" for topic in topics]
+        smalltalk = [topic == SMALLTALK for topic in topics]
         # Per topic, the advice intents of every other topic (closed off by `within_topic`).
         self._outside_topic = {
-            t: np.flatnonzero([o not in (t, "smalltalk") for o in topics]) for t in set(topics)
+            t: np.flatnonzero([o not in (t, SMALLTALK) for o in topics]) for t in set(topics)
         }
         self._smalltalk_positions = np.flatnonzero(smalltalk)
         self._advice_positions = np.flatnonzero(np.logical_not(smalltalk))

@@ -162,16 +162,16 @@ def test_red_flag_after_a_question_is_not_read_as_a_follow_up() -> None:
 
 @pytest.mark.parametrize("addressed", [True, False])
 def test_a_sign_that_needs_pain_counts_the_pain_said_just_before(addressed: bool) -> None:
-    # "fever" alone is not a red flag (colds are common); after "sore back" it is.
+    # Night waking alone is not a red flag (babies, noise); after "sore back" it is.
     engine = Engine(shipped_library())
     engine.handle(
         IncomingMessage("what stretches help a sore back?", conversation_id="c", addressed=addressed)
     )
     reply = engine.handle(
-        IncomingMessage("oh and I've had a fever since yesterday", conversation_id="c", addressed=addressed)
+        IncomingMessage("oh and it wakes me up every night", conversation_id="c", addressed=addressed)
     )
     assert reply and reply.safety and reply.safety.is_urgent
-    elsewhere = engine.handle(IncomingMessage("oh and I've had a fever since yesterday", conversation_id="d"))
+    elsewhere = engine.handle(IncomingMessage("oh and it wakes me up every night", conversation_id="d"))
     assert elsewhere and not (elsewhere.safety and elsewhere.safety.is_urgent)
 
 

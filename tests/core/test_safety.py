@@ -99,10 +99,21 @@ def test_highest_level_wins(screener: RedFlagScreener) -> None:
 
 
 def test_a_sign_needing_pain_fires_when_the_conversation_was_about_pain(screener: RedFlagScreener) -> None:
-    text = normalise("had a fever since yesterday")
+    text = normalise("it wakes me up every night")
     assert screener.screen(text).level is None
     assert screener.screen(text, pain_earlier=True).level is Urgency.URGENT
     assert screener.screen(normalise("my back is sore")).about_pain
+
+
+@pytest.mark.parametrize(
+    "text", ["had a fever since yesterday", "woke up shivering with a temp of 38.5", "it read 103.3 degrees"]
+)
+def test_a_fever_fires_without_pain_words(screener: RedFlagScreener, text: str) -> None:
+    assert screen(screener, text).level is Urgency.URGENT
+
+
+def test_the_weather_has_a_temperature_without_a_fever(screener: RedFlagScreener) -> None:
+    assert not screen(screener, "the temperature dropped below freezing on my long run").fired
 
 
 KINDS = yaml.safe_load((DATA / "red_flags_kinds.yaml").read_text(encoding="utf-8"))

@@ -112,6 +112,18 @@ def test_a_fever_fires_without_pain_words(screener: RedFlagScreener, text: str) 
     assert screen(screener, text).level is Urgency.URGENT
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["I couldn't walk so my husband called an ambulance", "the crash left me paralysed", "T10 paraplegic since then"],
+)
+def test_not_walking_told_as_a_story_is_an_emergency(screener: RedFlagScreener, text: str) -> None:
+    assert screen(screener, text).level is Urgency.EMERGENCY
+
+
+def test_sore_quads_after_a_marathon_are_not_a_red_flag(screener: RedFlagScreener) -> None:
+    assert not screen(screener, "I could not walk for two days after the marathon, my quads were shot").fired
+
+
 def test_the_weather_has_a_temperature_without_a_fever(screener: RedFlagScreener) -> None:
     assert not screen(screener, "the temperature dropped below freezing on my long run").fired
 

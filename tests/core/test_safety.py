@@ -114,7 +114,11 @@ def test_a_fever_fires_without_pain_words(screener: RedFlagScreener, text: str) 
 
 @pytest.mark.parametrize(
     "text",
-    ["I couldn't walk so my husband called an ambulance", "the crash left me paralysed", "T10 paraplegic since then"],
+    [
+        "I couldn't walk so my husband called an ambulance",
+        "the crash left me paralysed",
+        "T10 paraplegic since then",
+    ],
 )
 def test_not_walking_told_as_a_story_is_an_emergency(screener: RedFlagScreener, text: str) -> None:
     assert screen(screener, text).level is Urgency.EMERGENCY

@@ -48,6 +48,17 @@ _POINTING_BACK = frozenset({
     "it", "its", "that", "this", "those", "these", "them", "they", "too", "also", "again", "instead",
     "then",
 })
+# Thanks and sympathy ("sorry to hear that, hope it heals"): a remark to the thread, not a
+# question about the last answer, unless it also asks with a question mark.
+_REMARKS = tuple(
+    tuple(remark.split())
+    for remark in (
+        "thanks", "thank you", "thx", "thnx", "ty", "cheers", "sorry to hear", "sorry you",
+        "hope it", "hope you", "hope your", "hope that", "get well", "feel better", "good luck",
+        "bummer", "yikes", "uh oh", "oh no", "poor you", "same here", "me too", "i have the same",
+        "fingers crossed", "take care",
+    )
+)
 # fmt: on
 
 
@@ -147,6 +158,7 @@ class Engine:
             and context
             and not reporting_red_flag
             and not match.off_topic
+            and not _remark(text)
             and (_leans_back(text) or (_could_lean_back(match, text) and not self._confident(match, safety)))
         ):
             in_context = prepared.matcher.match_follow_up(context, text)
@@ -252,6 +264,14 @@ class _Reading:
 def _leans_back(text: NormalisedText) -> bool:
     """Whether the message opens by referring to the last answer ("and stretching?")."""
     return text.words[:2] in _FOLLOW_UP_OPENERS or text.words[:1] in _FOLLOW_UP_OPENERS
+
+
+def _remark(text: NormalisedText) -> bool:
+    """Whether the message thanks or sympathises and asks nothing with a question mark."""
+    if text.question_ends:
+        return False
+    words = text.words
+    return any(words[i : i + len(r)] == r for r in _REMARKS for i in range(len(words) - len(r) + 1))
 
 
 def _asks(text: NormalisedText) -> bool:

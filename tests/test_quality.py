@@ -90,7 +90,7 @@ def test_a_bare_soon_report_is_answered_by_its_safety_message() -> None:
 
 
 def test_follow_up_floors_on_the_exchanges() -> None:
-    """Measured 58.8% right, precision 87.2%, recall 30.0% with the topic classifier (issue 13);
+    """Measured 59.4% right, precision 95.8%, recall 30.0% with the topic classifier (issue 13);
     the word matcher before it had 42.7%, 97.8% and 39.6%: more answers are right, because
     more short follow-ups are clear on their own, but a few remarks are read as follow-ups."""
     from bench.follow_ups import figures, load_exchanges
@@ -99,7 +99,7 @@ def test_follow_up_floors_on_the_exchanges() -> None:
     assert len(exchanges) >= 150 and sum(not e.follow_up for e in exchanges) >= 100
     found = figures(Engine(shipped_library()), exchanges)
     assert found.right / found.exchanges >= 0.55
-    assert found.precision >= 0.93 and found.recall >= 0.27
+    assert found.precision >= 0.95 and found.recall >= 0.27
 
 
 def test_real_held_out_floors(engine: Engine) -> None:
@@ -123,6 +123,7 @@ def test_real_held_out_floors(engine: Engine) -> None:
         "ok thnx for the info",
         "Yikes, sorry to hear that!! hope your back gets better soon!",
         "and bummer, not even a running injury",
+        "could it just be tight? I'll be praying for you!",
     ],
 )
 def test_a_remark_after_an_answer_does_not_repeat_it(engine: Engine, remark: str) -> None:
@@ -133,7 +134,8 @@ def test_a_remark_after_an_answer_does_not_repeat_it(engine: Engine, remark: str
     assert after.intent_id != first.intent_id and not after.explanation.follow_up
 
 
-def test_thanks_that_also_asks_still_gets_its_answer(engine: Engine) -> None:
-    engine.handle(IncomingMessage("why does my lower back hurt after long runs?", "thanks-ask"))
-    after = engine.handle(IncomingMessage("thanks, and how do I prevent it?", "thanks-ask"))
+@pytest.mark.parametrize("question", ["thanks, and how do I prevent it?", "and how do I prevent it? thanks"])
+def test_thanks_that_also_asks_still_gets_its_answer(engine: Engine, question: str) -> None:
+    engine.handle(IncomingMessage("why does my lower back hurt after long runs?", f"ask-{question}"))
+    after = engine.handle(IncomingMessage(question, f"ask-{question}"))
     assert after is not None and after.answered and after.topic == "prevention"

@@ -49,16 +49,21 @@ _POINTING_BACK = frozenset({
     "then",
 })
 # Thanks and sympathy ("sorry to hear that, hope it heals"): a remark to the thread, not a
-# question about the last answer, unless it also asks with a question mark.
+# question about the last answer, unless it also asks with a question mark. A message that
+# closes on a good wish ("Mebbe it's inflamed? I'll pray for you!") signs off even so.
+_GOOD_WISHES = (
+    "hope it", "hope you", "hope your", "hope that", "get well", "feel better", "good luck",
+    "fingers crossed", "take care", "pray", "praying", "speedy recovery", "all the best",
+)
 _REMARKS = tuple(
     tuple(remark.split())
     for remark in (
         "thanks", "thank you", "thx", "thnx", "ty", "cheers", "sorry to hear", "sorry you",
-        "hope it", "hope you", "hope your", "hope that", "get well", "feel better", "good luck",
         "bummer", "yikes", "uh oh", "oh no", "poor you", "same here", "me too", "i have the same",
-        "fingers crossed", "take care",
+        *_GOOD_WISHES,
     )
 )
+_GOOD_WISH_WORDS = tuple(tuple(wish.split()) for wish in _GOOD_WISHES)
 # fmt: on
 
 
@@ -267,11 +272,16 @@ def _leans_back(text: NormalisedText) -> bool:
 
 
 def _remark(text: NormalisedText) -> bool:
-    """Whether the message thanks or sympathises and asks nothing with a question mark."""
-    if text.question_ends:
-        return False
-    words = text.words
-    return any(words[i : i + len(r)] == r for r in _REMARKS for i in range(len(words) - len(r) + 1))
+    """Whether the message thanks or sympathises and asks nothing with a question mark, or
+    closes on a good wish that asks nothing."""
+    if not text.question_ends:
+        return _says_any(text.words, _REMARKS)
+    last_start, last_end = text.sentences()[-1]
+    return last_end not in text.question_ends and _says_any(text.words[last_start:last_end], _GOOD_WISH_WORDS)
+
+
+def _says_any(words: tuple[str, ...], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return any(words[i : i + len(p)] == p for p in phrases for i in range(len(words) - len(p) + 1))
 
 
 def _asks(text: NormalisedText) -> bool:

@@ -443,6 +443,32 @@ async def test_two_members_in_a_channel_keep_their_own_follow_ups(
     assert [(m.conversation_id, m.user_id) for m in engine.seen] == [runner, other, runner]
 
 
+@pytest.mark.parametrize(
+    ("first", "then", "expected"),
+    [
+        ("upper back between shoulder blades aches on runs", "thanks mate", "smalltalk_thanks"),
+        ("upper back between shoulder blades aches on runs", "best marathon shoes?", "off_topic"),
+        ("what stretches help my lower back?", "and foam rolling?", "not_covered"),
+    ],
+)
+async def test_a_channel_exchange_reads_the_second_message_on_its_merits(
+    bot: Harness, library: Library, first: str, then: str, expected: str
+) -> None:
+    await bot.say(f"{MENTION} {first}", mentions=(BOT_USER,))
+    answer = await bot.standin.next_sent()
+    await bot.say(f"{MENTION} {then}", mentions=(BOT_USER,))
+    second = await bot.standin.next_sent()
+    first_intent = next(c for c in answer.custom_ids if c.startswith("fb:")).split(":")[1]
+    if expected == "smalltalk_thanks":  # the thank-you, not the answer again
+        assert library.intent(expected).lead_in in second.text
+        assert f"fb:{first_intent}:1" not in second.custom_ids
+    elif expected == "off_topic":  # kit, not the back: declined
+        assert library.messages.off_topic in second.text
+        assert not any(c.startswith("fb:") for c in second.custom_ids)
+    else:  # the nearest advice, said to be no more than that
+        assert library.messages.not_covered in second.text
+
+
 async def test_a_dm_and_a_slash_command_carry_the_sender_id(start_bot: StartBot, library: Library) -> None:
     engine = RecordingEngine(library)
     bot = await start_bot(engine=engine)

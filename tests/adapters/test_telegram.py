@@ -479,6 +479,35 @@ async def test_two_members_in_a_group_keep_their_own_follow_ups(
     assert ids == [ann_id, bo_id, ann_id]
 
 
+UPPER_BACK = "upper back between shoulder blades aches on runs"
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "expected_topic"),
+    [
+        (UPPER_BACK, "thanks mate", "smalltalk"),  # the thank-you, not the answer again
+        (UPPER_BACK, "best marathon shoes?", None),  # declined: kit, not the back
+        ("what stretches help my lower back?", "and foam rolling?", "relief"),  # said not covered
+    ],
+)
+async def test_a_group_exchange_reads_the_second_message_on_its_merits(
+    bot: Running, library: Library, first: str, then: str, expected_topic: str | None
+) -> None:
+    group = group_chat()
+    for number, text in enumerate((first, then), start=1):
+        addressed = f"@{BOT_USERNAME} {text}"
+        bot.api.push_message(group, addressed, entities=[mention(addressed)])
+        sent = await bot.api.wait_sent(number)
+    conversation = Engine(library)
+    conversation.handle(IncomingMessage(first, "one member"))
+    reply = conversation.handle(IncomingMessage(then, "one member"))
+    assert reply is not None and reply.topic == expected_topic
+    assert reply.explanation.follow_up == (expected_topic == "relief")
+    if expected_topic == "relief":
+        assert reply.lead_in.startswith(library.messages.not_covered)
+    assert sent[1].text == render_reply(group_form(reply))[0]
+
+
 async def test_a_direct_message_is_one_conversation_and_carries_the_sender_id(
     api: TelegramStandIn, library: Library
 ) -> None:

@@ -42,6 +42,16 @@ POSSIBLE_RED_FLAG = "possible_red_flag"  # the sign id reported when only the mo
 _DOUBLED = re.compile(r"(\w)\1")
 _NUMBER_RANGE = re.compile(r"^<(\d{1,3})-(\d{1,3})>$")  # a term word matching a number in a range
 
+# "lost a stone in two weeks" is told in words as often as in digits.
+# fmt: off
+_NUMBER_WORDS = dict(zip(
+    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+     "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"],
+    [*range(1, 21), *range(30, 100, 10)],
+    strict=True,
+))
+# fmt: on
 Term = tuple[str, ...]  # a term's words; "numb*" is a prefix, "#50-99" a number range
 
 
@@ -305,8 +315,10 @@ class _Lexicon:
         forms = {word[:n] + "*" for n in range(1, len(word) + 1) if word[:n] in self._prefixes}
         if word in self._exact:
             forms.add(word)
-        if word.isascii() and word.isdigit() and len(word) <= 3:
-            forms.update(name for name, low, high in self._ranges if low <= int(word) <= high)
+        digits = word.isascii() and word.isdigit() and len(word) <= 3
+        number = int(word) if digits else _NUMBER_WORDS.get(word)
+        if number is not None:
+            forms.update(name for name, low, high in self._ranges if low <= number <= high)
         if word in self._exact or self._dictionary.row(word) is not None:
             return frozenset(forms)  # a real word is no typo of another ("hopping", "trapped")
         forms.update(

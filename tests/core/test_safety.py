@@ -124,6 +124,32 @@ def test_not_walking_told_as_a_story_is_an_emergency(screener: RedFlagScreener, 
     assert screen(screener, text).level is Urgency.EMERGENCY
 
 
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("I've lost 8 pounds in two weeks and my back hurts", "weight_loss"),  # a number in words
+        ("no appetite, losing weight, and my back is killing me", "weight_loss"),
+        ("my back pain is progressively getting worse", "worsening_pain"),
+        ("I have shooting pains down the back of both thighs", "both_legs"),
+        ("I didn't realise I had pooped", "bowel"),
+    ],
+)
+def test_signs_told_in_everyday_words_fire(screener: RedFlagScreener, text: str, sign: str) -> None:
+    assert sign in [s.id for s in screen(screener, text).fired]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I lost weight on purpose for the marathon, back is a bit sore",
+        "my times keep getting worse, legs are tired",
+        "no weight loss, appetite fine, just back pain after long runs",
+    ],
+)
+def test_near_misses_in_the_same_words_stay_quiet(screener: RedFlagScreener, text: str) -> None:
+    assert not screen(screener, text).fired
+
+
 def test_sore_quads_after_a_marathon_are_not_a_red_flag(screener: RedFlagScreener) -> None:
     assert not screen(screener, "I could not walk for two days after the marathon, my quads were shot").fired
 

@@ -211,8 +211,7 @@ class Engine:
             return Reply(
                 answered=False, topic=safety.topic, score=score, safety=safety, explanation=explanation
             )
-        candidates = [r.intent for r in match.ranked if r.score >= SUGGEST_THRESHOLD]
-        candidates = [i for i in candidates if i.topic != SMALLTALK][:MAX_SUGGESTIONS]
+        candidates = self._suggestions(prepared, match, text)
         return Reply(
             answered=False,
             score=score,
@@ -222,6 +221,14 @@ class Engine:
             closing_check=leg_check,
             explanation=explanation,
         )
+
+    @staticmethod
+    def _suggestions(prepared: PreparedLibrary, match: MatchResult, text: NormalisedText) -> list[Intent]:
+        """Questions to offer when not sure. When the classifier reads the message as off topic
+        but its words name the back or pain ("back's been sore 3 weeks now"), the word
+        matcher's nearest questions: such a member is not told the bot only helps with backs."""
+        candidates = _offerable(match)
+        return candidates or _offerable(prepared.matcher.match(text))
 
     def _confident(self, match: MatchResult, safety: SafetyNotice | None) -> bool:
         """Whether the best match is sure enough to be given as an answer."""
@@ -264,6 +271,12 @@ class _Reading:
 
     match: MatchResult
     follow_up: bool = False
+
+
+def _offerable(match: MatchResult) -> list[Intent]:
+    """The match's advice intents that are near enough to offer as "did you mean"."""
+    ranked = [r.intent for r in match.ranked if r.score >= SUGGEST_THRESHOLD and r.intent.topic != SMALLTALK]
+    return ranked[:MAX_SUGGESTIONS]
 
 
 def _leans_back(text: NormalisedText) -> bool:

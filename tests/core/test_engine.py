@@ -109,6 +109,19 @@ def test_off_topic_is_declined(engine: Engine) -> None:
     assert reply and not reply.answered and "lower back pain" in reply.lead_in
 
 
+@pytest.mark.parametrize("text", ["back's been sore 3 weeks now", "my lower back seizes up on most runs"])
+def test_a_message_about_the_back_is_never_told_the_bot_only_does_backs(engine: Engine, text: str) -> None:
+    reply = ask(engine, text)
+    assert reply is not None and reply.lead_in != engine.library.messages.off_topic
+    assert reply.answered or reply.suggestions
+
+
+@pytest.mark.parametrize("text", ["tips for running in the heat?", "best marathon shoes?"])
+def test_running_talk_without_the_back_is_declined(engine: Engine, text: str) -> None:
+    reply = ask(engine, text)
+    assert reply and not reply.answered and reply.lead_in == engine.library.messages.off_topic
+
+
 @pytest.mark.parametrize(
     "text", ["", "   ", "🏃‍♀️💨", "<script>&</script>", "Привет", "a" * 20_000, "?" * 500]
 )

@@ -67,6 +67,9 @@ class RedFlagSign:
     needs_pain_context: bool
     window: int
     same_sentence: bool = False  # every term of a match in one sentence ("both legs fine. sciatica?")
+    # Phrases in which the sign's words mean something else ("wee bit"): those words never
+    # count toward it, while the same words elsewhere in the message still do.
+    other_senses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -537,7 +540,7 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
             entry,
             path,
             ("id", "level", "label", "match"),
-            ("needs_pain_context", "window", "unless", "mention", "same_sentence"),
+            ("needs_pain_context", "window", "unless", "other_senses", "mention", "same_sentence"),
         )
         if fields is None:
             continue
@@ -567,10 +570,8 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
                 label=checker.text(doc, fields.get("label"), (*path, "label")),
                 patterns=patterns,
                 mentions=mentions,
-                unless=concepts.expand(
-                    [t.casefold() for t in checker.text_list(doc, fields.get("unless"), (*path, "unless"))],
-                    (*path, "unless"),
-                ),
+                unless=_terms(doc, checker, concepts, fields, (*path, "unless")),
+                other_senses=_terms(doc, checker, concepts, fields, (*path, "other_senses")),
                 needs_pain_context=bool(fields.get("needs_pain_context", False)),
                 same_sentence=bool(fields.get("same_sentence", False)),
                 window=window,
@@ -585,6 +586,18 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
         pain_context=tuple(checker.text_list(doc, top.get("pain_context"), ("pain_context",))),
         leg_symptom_terms=tuple(checker.text_list(doc, top.get("leg_symptom_terms"), ("leg_symptom_terms",))),
     )
+
+
+def _terms(
+    doc: LocatedDocument,
+    checker: _Checker,
+    concepts: _Concepts,
+    fields: dict[str, Any],
+    path: tuple[str | int, ...],
+) -> tuple[str, ...]:
+    """A sign's optional list of terms (`unless`, `other_senses`), concepts expanded."""
+    field = str(path[-1])
+    return concepts.expand([t.casefold() for t in checker.text_list(doc, fields.get(field), path)], path)
 
 
 def _parse_patterns(

@@ -105,6 +105,7 @@ class _CompiledSign:
     match: list[Pattern]
     mention: list[Pattern]
     unless: list[Term]
+    other_senses: list[Term]
 
 
 class RedFlagScreener:
@@ -123,6 +124,7 @@ class RedFlagScreener:
                 [grouper.pattern(p) for p in sign.patterns],
                 [grouper.pattern(p) for p in sign.mentions],
                 [_compile_term(t) for t in sign.unless],
+                [_compile_term(t) for t in sign.other_senses],
             )
             for sign in rules.signs
         ]
@@ -140,7 +142,7 @@ class RedFlagScreener:
                 for ts in g.by_key.values()
                 for t in ts
             ),
-            *(t for s in self._signs for t in s.unless),
+            *(t for s in self._signs for t in (*s.unless, *s.other_senses)),
             *self._negations,
             *self._reassurances,
             *self._hedges,
@@ -201,11 +203,11 @@ class RedFlagScreener:
             sign = compiled.sign
             # Loose signs (fever, a fall) need the message to be about pain too.
             usable = has_pain_context or not sign.needs_pain_context
-            spans = _occurrences(match, compiled.unless, words, sign) if usable else []
+            spans = _occurrences(match, compiled, words) if usable else []
             if spans and not all(negation.negates(span) for span in spans):
                 fired.append(sign)
             elif spans or any(
-                negation.negates(span) for span in _occurrences(mention, compiled.unless, words, sign)
+                negation.negates(span) for span in _occurrences(mention, compiled, words)
             ):
                 negated.append(sign)
         level = max((s.level for s in fired), key=lambda lvl: lvl.rank, default=None)
@@ -221,9 +223,7 @@ class _NegationScope:
         self._words = words
         self._cues = _sorted_starts(negations, words)
         self._reassurances = _sorted_starts(reassurances, words)
-        self._hedged = {
-            start + k for term in hedges for start in _find(term, words) for k in range(len(term))
-        }
+        self._hedged = _covered(hedges, words)
 
     def negates(self, span: _Span) -> bool:
         """A cue shortly before the match or between its terms, or a reassurance after it,
@@ -411,22 +411,29 @@ class _Span:
     matched: frozenset[int]
 
 
-def _occurrences(
-    patterns: list[Pattern], unless: list[Term], words: _Words, sign: RedFlagSign
-) -> list[_Span]:
-    """Every occurrence of the patterns that no `unless` term lies near."""
-    window = sign.window
+def _occurrences(patterns: list[Pattern], compiled: _CompiledSign, words: _Words) -> list[_Span]:
+    """Every occurrence of the patterns that uses no word of an `other_senses` phrase and
+    that no `unless` term lies near."""
+    sign, window = compiled.sign, compiled.sign.window
     spans = [span for pattern in patterns for span in _pattern_matches(pattern, words, window)]
     if sign.same_sentence:
         spans = [s for s in spans if words.sentence[s.first] == words.sentence[s.last]]
-    if not spans or not unless:
+    if spans and compiled.other_senses:
+        elsewhere = _covered(compiled.other_senses, words)
+        spans = [span for span in spans if elsewhere.isdisjoint(span.matched)]
+    if not spans or not compiled.unless:
         return spans
-    cancels = _sorted_starts(unless, words)
+    cancels = _sorted_starts(compiled.unless, words)
     return [
         span
         for span in spans
         if bisect_right(cancels, span.first + window) == bisect_left(cancels, span.first - window)
     ]
+
+
+def _covered(terms: list[Term], words: _Words) -> frozenset[int]:
+    """The positions of every word inside an occurrence of one of `terms`."""
+    return frozenset(start + k for term in terms for start in _find(term, words) for k in range(len(term)))
 
 
 def _pattern_matches(pattern: Pattern, words: _Words, window: int) -> list[_Span]:

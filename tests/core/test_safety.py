@@ -150,6 +150,16 @@ def test_near_misses_in_the_same_words_stay_quiet(screener: RedFlagScreener, tex
     assert not screen(screener, text).fired
 
 
+def test_a_word_in_its_other_sense_does_not_count_but_the_same_word_elsewhere_does(
+    screener: RedFlagScreener,
+) -> None:
+    assert not screen(screener, "my back's sore, just a wee bit hard to get comfy in bed").fired
+    assert not screen(screener, "I smashed my PB at parkrun but my back is sore").fired
+    assert "bladder" in [s.id for s in screen(screener, "I can't pee, a wee bit worried").fired]
+    told = screen(screener, "I smashed it at parkrun, then fell on the ice and hurt my back")
+    assert "trauma" in [s.id for s in told.fired]
+
+
 def test_sore_quads_after_a_marathon_are_not_a_red_flag(screener: RedFlagScreener) -> None:
     assert not screen(screener, "I could not walk for two days after the marathon, my quads were shot").fired
 

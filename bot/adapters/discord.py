@@ -25,12 +25,11 @@ What arrives and what the bot does
   follow-ups ("why?") never borrow each other's last question.
 - Answers in a server are group-sized (core `group_form`: one-line lead, the best quote,
   its source) with buttons More, Sources, 👍, 👎; a DM gets the whole answer.
-- Buttons: a suggestion button ("ask:<intent_id>") posts that intent's answer; "More"
-  ("more:<intent_id>") shows the whole answer and "Sources" ("src:<intent_id>") its sources,
-  both only to the member who pressed (ephemeral); 👍/👎 ("fb:<intent_id>:1" / ":0") records
-  feedback. Presses are answered in `on_interaction`
-  from the custom_id alone, so buttons on old messages keep working after a restart and
-  discord.py keeps no view object per message.
+- Buttons (a suggestion, More, Sources, 👍/👎): bot/adapters/discord_buttons.py.
+
+This module builds the client, wires the events and the command tree, and runs it. Beside
+it: discord_messages.py (messages to the core), discord_commands.py (the slash commands),
+discord_buttons.py, and discord_replies.py (sending replies, shared by all three).
 
 The message-content intent (privileged)
 Without it Discord still delivers the text of direct messages, of messages that mention
@@ -59,55 +58,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from collections.abc import Callable, Coroutine, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
 import discord
 from discord import app_commands
 
-from bot.adapters.admin_commands import ADMIN_COMMANDS, AdminAnswers, AdminCommands
-from bot.adapters.button_actions import AskPress, FeedbackPress, MorePress, SourcesPress, parse_button_data
-from bot.adapters.discord_rendering import (
-    info_embeds,
-    pack_messages,
-    plain_messages,
-    reply_embeds,
-    reply_view,
-)
+from bot.adapters.admin_commands import AdminAnswers, AdminCommands
+from bot.adapters.discord_buttons import DiscordButtons
+from bot.adapters.discord_commands import DiscordCommands
+from bot.adapters.discord_messages import PLATFORM, DiscordMessages
+from bot.adapters.discord_replies import InFlight
 from bot.adapters.startup import PlatformUnreachable, TokenRejected
-from bot.core.commands import (
-    InfoText,
-    answer_sources_info,
-    help_info,
-    sources_info,
-    topics_info,
-    urgent_info,
-)
-from bot.core.content import Library
 from bot.core.engine import Engine
 from bot.core.feedback import FeedbackSink
-from bot.core.replies import group_form
-from bot.core.types import IncomingMessage, Reply
 from bot.ops.setting_checks import mask
 from bot.ops.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "discord"
 STOP_TIMEOUT = 5.0  # seconds to let replies in flight finish, then to close the gateway
-_MESSAGE_KINDS = (discord.MessageType.default, discord.MessageType.reply)
-_INFO_COMMANDS: tuple[tuple[str, str, Callable[[Library, str], InfoText]], ...] = (
-    ("topics", "What I can answer, with an example question per topic", topics_info),
-    ("sources", "The articles my answers quote, and how far each is trusted", sources_info),
-    ("urgent", "Warning signs that need a doctor, most serious first", urgent_info),
-    ("help", "How to ask me questions", help_info),
-)
-_THANKS = "Thanks for the feedback!"
-_GONE = "That question is no longer in my library; please ask it again in your own words."
-_SORRY = "Sorry, something went wrong on my side. Please try again."
 
 
 def build_client(settings: Settings, guild_ready_timeout: float = 2.0) -> discord.Client:
@@ -156,21 +126,22 @@ class DiscordAdapter:
         admin: AdminAnswers | None = None,
     ) -> None:
         self.name = PLATFORM
-        self._engine = engine
         self._settings = settings
-        self._feedback = feedback
-        self._admin = AdminCommands(settings, admin, PLATFORM)
         self._ready_timeout = ready_timeout
+        self._in_flight = InFlight()
         self.client = build_client(settings, guild_ready_timeout)
         self.tree = app_commands.CommandTree(self.client)
-        self._add_commands()
-        self.tree.error(self.on_app_command_error)
-        for handler in (self.on_message, self.on_interaction, self.on_error):
+        commands = DiscordCommands(
+            engine, settings, AdminCommands(settings, admin, PLATFORM), self._in_flight
+        )
+        commands.add_to(self.tree)
+        self.tree.error(commands.on_app_command_error)
+        messages = DiscordMessages(engine, settings, self.client, self._in_flight)
+        buttons = DiscordButtons(engine, feedback, self._in_flight)
+        # client.event registers each handler under its function's name, hence on_message etc.
+        for handler in (messages.on_message, buttons.on_interaction, self.on_error):
             self.client.event(handler)
         self._gateway: asyncio.Task[None] | None = None
-        self._in_flight: set[asyncio.Task[object]] = set()
-
-    # Lifecycle
 
     async def start(self) -> None:
         """Log in, sync the slash commands, connect, and wait until Discord says ready."""
@@ -200,8 +171,7 @@ class DiscordAdapter:
 
     async def stop(self) -> None:
         """Let replies in flight finish (briefly), then close the gateway and HTTP session."""
-        if self._in_flight:
-            await asyncio.wait(self._in_flight, timeout=STOP_TIMEOUT)
+        await self._in_flight.wait(STOP_TIMEOUT)
         await self.client.close()
         if self._gateway is not None and not self._gateway.done():
             done, _ = await asyncio.wait({self._gateway}, timeout=STOP_TIMEOUT)
@@ -240,261 +210,9 @@ class DiscordAdapter:
         where = "globally" if guild_id is None else f"to guild {guild_id}"
         log.info("Synced %d slash commands %s", len(synced), where)
 
-    # Messages
-
-    async def on_message(self, message: discord.Message) -> None:
-        """Answer DMs, mentions and replies to the bot; screen other channel messages."""
-        me = self.client.user
-        if me is None or message.author.bot or message.type not in _MESSAGE_KINDS:
-            return
-        addressed = message.guild is None or _mentions(message, me.id) or _replies_to(message, me.id)
-        text = _without_mention(message.content, me.id)
-        with self._tracked():
-            reply = self._engine.handle(
-                IncomingMessage(
-                    text,
-                    _conversation_id(
-                        message.channel.id, message.author.id, in_server=message.guild is not None
-                    ),
-                    addressed=addressed,
-                    platform=PLATFORM,
-                    user_id=str(message.author.id),
-                )
-            )
-            self._log_event("message", reply, text)
-            if reply is not None:
-                await self._send(message, _sized(reply, in_server=message.guild is not None))
-
-    async def _send(self, message: discord.Message, reply: Reply) -> None:
-        """Post a reply in the message's channel; in a server, as a reply to the message."""
-        batches = pack_messages(reply_embeds(reply))
-        view = reply_view(reply)
-        for index, embeds in enumerate(batches):
-            last = index == len(batches) - 1
-            with_view = view if last and view is not None else discord.utils.MISSING
-            if index == 0 and message.guild is not None:
-                # In a busy channel the reply must point at what it answers; a deleted
-                # original must not make Discord refuse it.
-                reference = message.to_reference(fail_if_not_exists=False)
-                await message.channel.send(
-                    embeds=embeds, view=with_view, reference=reference, mention_author=False
-                )
-            else:
-                await message.channel.send(embeds=embeds, view=with_view)
-
-    # Slash commands
-
-    def _add_commands(self) -> None:
-        self.tree.add_command(
-            app_commands.Command(
-                name="ask", description="Ask about lower back pain from running", callback=self._ask
-            )
-        )
-        for name, description, info in _INFO_COMMANDS:
-            self.tree.add_command(
-                app_commands.Command(name=name, description=description, callback=self._info_command(info))
-            )
-        for name, description in ADMIN_COMMANDS.items():
-            command: app_commands.Command[Any, [], None] = app_commands.Command(
-                name=name, description=description, callback=self._admin_command(name)
-            )
-            # Offered only to members who may manage the server; ADMIN_IDS still decides.
-            command = app_commands.default_permissions(manage_guild=True)(command)
-            self.tree.add_command(app_commands.guild_only()(command))
-
-    @app_commands.describe(question="For example: why does my lower back hurt after long runs?")
-    async def _ask(self, interaction: discord.Interaction, question: str) -> None:
-        """Answer /ask at once: the core is far quicker than the 3 s Discord allows."""
-        user_id = interaction.user.id
-        in_server = interaction.guild_id is not None
-        with self._tracked():
-            reply = self._engine.handle(
-                IncomingMessage(
-                    question,
-                    _conversation_id(interaction.channel_id, user_id, in_server=in_server),
-                    addressed=True,
-                    platform=PLATFORM,
-                    user_id=str(user_id),
-                )
-            )
-            self._log_event("/ask", reply, question)
-            if reply is None:  # an addressed message always gets a reply; kept for the type
-                return
-            title = discord.utils.escape_markdown(question)
-            reply = _sized(reply, in_server=in_server)
-            await _respond(interaction, reply_embeds(reply, title), reply_view(reply))
-
-    def _info_command(
-        self, info: Callable[[Library, str], InfoText]
-    ) -> Callable[[discord.Interaction], Coroutine[Any, Any, None]]:
-        async def show(interaction: discord.Interaction) -> None:
-            # Reference text for the member who asked; the channel need not see it.
-            await _respond(
-                interaction,
-                info_embeds(info(self._engine.library, self._engine.emergency_number)),
-                None,
-                ephemeral=True,
-            )
-
-        return show
-
-    def _admin_command(self, command: str) -> Callable[[discord.Interaction], Coroutine[Any, Any, None]]:
-        async def run_admin(interaction: discord.Interaction) -> None:
-            # Every answer is ephemeral: only the asker sees it, wherever it was asked.
-            refused = self._admin.refusal(command, str(interaction.user.id), private=True)
-            if refused is not None:
-                await interaction.response.send_message(refused, ephemeral=True)
-                return
-            with self._tracked():
-                # A reload or a slow database may outlast the 3 s Discord allows: answer later.
-                await interaction.response.defer(ephemeral=True, thinking=True)
-                for part in plain_messages(await self._admin.run(command)):
-                    await interaction.followup.send(
-                        part, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-                    )
-
-        return run_admin
-
-    async def on_app_command_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
-    ) -> None:
-        """Log a failed slash command and tell the member, without stopping the bot."""
-        name = interaction.command.name if interaction.command is not None else "unknown"
-        log.error("Discord /%s failed", name, exc_info=error)
-        await _apologise(interaction)
-
-    # Buttons
-
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Answer presses on this bot's buttons; slash commands go through the tree."""
-        if interaction.type is not discord.InteractionType.component or interaction.data is None:
-            return
-        custom_id = interaction.data.get("custom_id")
-        press = parse_button_data(custom_id) if isinstance(custom_id, str) else None
-        if press is None:
-            return
-        with self._tracked():
-            try:
-                if isinstance(press, FeedbackPress):
-                    await self._record_feedback(interaction, press)
-                elif isinstance(press, SourcesPress):
-                    await self._show_sources(interaction, press)
-                else:
-                    await self._answer_press(interaction, press)
-            except Exception:
-                await _apologise(interaction)
-                raise  # on_error logs it
-
-    async def _answer_press(self, interaction: discord.Interaction, press: AskPress | MorePress) -> None:
-        """A follow-up question (sized for where it was pressed), or "More": the whole answer,
-        shown only to the member who pressed it, so the channel is not flooded."""
-        reply = self._engine.reply_for_intent(press.intent_id)
-        intent = self._engine.library.intents_by_id.get(press.intent_id)
-        log.info("Discord button: intent=%s", press.intent_id)
-        if reply is None or intent is None:  # removed by a content reload since it was sent
-            await interaction.response.send_message(_GONE, ephemeral=True)
-            return
-        more = isinstance(press, MorePress)
-        if not more:
-            reply = _sized(reply, in_server=interaction.guild_id is not None)
-        await _respond(interaction, reply_embeds(reply, intent.question), reply_view(reply), ephemeral=more)
-
-    async def _show_sources(self, interaction: discord.Interaction, press: SourcesPress) -> None:
-        info = answer_sources_info(self._engine.library, press.intent_id)
-        if info is None:
-            await interaction.response.send_message(_GONE, ephemeral=True)
-            return
-        await _respond(interaction, info_embeds(info), None, ephemeral=True)
-
-    async def _record_feedback(self, interaction: discord.Interaction, press: FeedbackPress) -> None:
-        if press.intent_id in self._engine.library.intents_by_id:
-            self._feedback.record(PLATFORM, press.intent_id, press.helpful)
-            log.info("Discord feedback: intent=%s helpful=%s", press.intent_id, press.helpful)
-        await interaction.response.send_message(_THANKS, ephemeral=True)
-
-    # Faults and logging
-
     async def on_error(self, event_method: str, /, *args: object, **kwargs: object) -> None:
         """Log a failed event by kind and traceback (never its text) and carry on."""
         log.exception("Discord %s handler failed", event_method)
-
-    @contextmanager
-    def _tracked(self) -> Iterator[None]:
-        """Mark the current task as a reply in flight, for `stop` to wait on."""
-        task = asyncio.current_task()
-        if task is not None:
-            self._in_flight.add(task)
-        try:
-            yield
-        finally:
-            if task is not None:
-                self._in_flight.discard(task)
-
-    def _log_event(self, kind: str, reply: Reply | None, text: str) -> None:
-        if reply is None:
-            log.debug("Discord %s: stayed quiet", kind)
-            return
-        urgency = reply.safety.level.value if reply.safety and reply.safety.level else None
-        log.info("Discord %s: intent=%s urgency=%s", kind, reply.intent_id, urgency)
-        if self._settings.log_message_text:
-            log.info("Discord %s text: %r", kind, text)
-
-
-def _sized(reply: Reply, *, in_server: bool) -> Reply:
-    """A server channel gets the group-sized answer; a direct message the whole one."""
-    return group_form(reply) if in_server else reply
-
-
-async def _respond(
-    interaction: discord.Interaction,
-    embeds: Sequence[discord.Embed],
-    view: discord.ui.View | None,
-    *,
-    ephemeral: bool = False,
-) -> None:
-    """Answer an interaction; embeds beyond one message's limits go in follow-ups."""
-    batches = pack_messages(embeds)
-    for index, batch in enumerate(batches):
-        last = index == len(batches) - 1
-        # MISSING, not None: discord.py would call methods on a None view here.
-        with_view = view if last and view is not None else discord.utils.MISSING
-        if index == 0:
-            await interaction.response.send_message(embeds=batch, view=with_view, ephemeral=ephemeral)
-        else:
-            await interaction.followup.send(embeds=batch, view=with_view, ephemeral=ephemeral)
-
-
-async def _apologise(interaction: discord.Interaction) -> None:
-    """Tell the member something failed, if the interaction is still unanswered."""
-    if interaction.response.is_done():
-        return
-    try:
-        await interaction.response.send_message(_SORRY, ephemeral=True)
-    except discord.HTTPException as error:
-        log.warning("Could not apologise for a failed interaction (HTTP %s)", error.status)
-
-
-def _conversation_id(channel_id: int | None, user_id: int, *, in_server: bool) -> str:
-    """The channel in a DM; channel and member in a server, one follow-up memory per member."""
-    return f"{channel_id}:{user_id}" if in_server else str(channel_id)
-
-
-def _mentions(message: discord.Message, bot_id: int) -> bool:
-    # Not `client.user.mentioned_in(message)`: that is also true for @everyone.
-    return any(user.id == bot_id for user in message.mentions)
-
-
-def _replies_to(message: discord.Message, bot_id: int) -> bool:
-    reference = message.reference
-    if reference is None or reference.type is not discord.MessageReferenceType.reply:
-        return False
-    target = reference.resolved or reference.cached_message
-    return isinstance(target, discord.Message) and target.author.id == bot_id
-
-
-def _without_mention(content: str, bot_id: int) -> str:
-    """The text without the bot's own mention, so that it does not disturb the matching."""
-    return re.sub(rf"<@!?{bot_id}>", " ", content).strip()
 
 
 def _report_gateway_end(task: asyncio.Task[None]) -> None:

@@ -30,13 +30,14 @@ from telegram.ext import AIORateLimiter
 from bot.adapters.admin_commands import NOT_AVAILABLE, REFUSAL
 from bot.adapters.button_actions import AskPress, FeedbackPress, MorePress, SourcesPress, parse_button_data
 from bot.adapters.startup import PlatformUnreachable, TokenRejected
-from bot.adapters.telegram import SafetyFirstRateLimiter, TelegramAdapter
+from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram_rendering import (
     render_reply,
     reply_keyboard,
     telegram_length,
     wrap,
 )
+from bot.adapters.telegram_sending import SafetyFirstRateLimiter
 from bot.admin.desk import AdminDesk
 from bot.admin.privacy import hash_user_id
 from bot.core.content import Library, load_library

@@ -16,7 +16,7 @@ import codecs
 import re
 import stat
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -362,6 +362,43 @@ def _load_intents(
     return intents
 
 
+def _parse_examples(
+    doc: LocatedDocument, checker: _Checker, fields: dict[str, Any], path: tuple[str | int, ...]
+) -> list[str]:
+    examples = checker.text_list(doc, fields.get("examples"), (*path, "examples"))
+    for i in range(len(examples)):
+        if (*path, "examples", i) in doc.folded:
+            checker.add(
+                doc,
+                (*path, "examples", i),
+                "this example runs over two lines: if it is two examples, start the second with '- '",
+            )
+    if "examples" in fields and len(examples) < MIN_EXAMPLES:
+        checker.add(doc, (*path, "examples"), f"needs at least {MIN_EXAMPLES} phrasings, has {len(examples)}")
+    return examples
+
+
+def _check_reply_shape(
+    doc: LocatedDocument,
+    checker: _Checker,
+    fields: dict[str, Any],
+    path: tuple[str | int, ...],
+    lead_in: str,
+    snippets: Sequence[Snippet],
+) -> None:
+    """Small talk replies with its lead-in alone; advice quotes one to MAX_SNIPPETS snippets."""
+    topic = fields.get("topic")
+    if isinstance(topic, str) and topic in ANSWERLESS_TOPICS:
+        if snippets:
+            checker.add(doc, (*path, "answer"), f"{topic} intents reply with their lead_in only")
+        if not lead_in:
+            checker.add(doc, (*path, "lead_in"), f"{topic} intents need a lead_in (their reply)")
+    elif isinstance(fields.get("answer"), list) and not 1 <= len(fields["answer"]) <= MAX_SNIPPETS:
+        checker.add(doc, (*path, "answer"), f"needs 1 to {MAX_SNIPPETS} snippets")
+    elif "answer" not in fields:
+        checker.add(doc, path, "missing field 'answer'")
+
+
 def _parse_intent(
     doc: LocatedDocument,
     checker: _Checker,
@@ -382,27 +419,10 @@ def _parse_intent(
     if not isinstance(topic, str) or topic not in TOPICS or topic == "urgent":
         usable = ", ".join(t for t in TOPICS if t != "urgent")
         checker.add(doc, (*path, "topic"), f"unknown topic {topic!r} (use one of: {usable})")
-    examples = checker.text_list(doc, fields.get("examples"), (*path, "examples"))
-    for i in range(len(examples)):
-        if (*path, "examples", i) in doc.folded:
-            checker.add(
-                doc,
-                (*path, "examples", i),
-                "this example runs over two lines: if it is two examples, start the second with '- '",
-            )
-    if "examples" in fields and len(examples) < MIN_EXAMPLES:
-        checker.add(doc, (*path, "examples"), f"needs at least {MIN_EXAMPLES} phrasings, has {len(examples)}")
+    examples = _parse_examples(doc, checker, fields, path)
     lead_in = checker.text(doc, fields.get("lead_in"), (*path, "lead_in"))
     snippets = _parse_answer(doc, checker, fields.get("answer"), (*path, "answer"), sources, source_texts)
-    if isinstance(topic, str) and topic in ANSWERLESS_TOPICS:
-        if snippets:
-            checker.add(doc, (*path, "answer"), f"{topic} intents reply with their lead_in only")
-        if not lead_in:
-            checker.add(doc, (*path, "lead_in"), f"{topic} intents need a lead_in (their reply)")
-    elif isinstance(fields.get("answer"), list) and not 1 <= len(fields["answer"]) <= MAX_SNIPPETS:
-        checker.add(doc, (*path, "answer"), f"needs 1 to {MAX_SNIPPETS} snippets")
-    elif "answer" not in fields:
-        checker.add(doc, path, "missing field 'answer'")
+    _check_reply_shape(doc, checker, fields, path, lead_in, snippets)
     follow_ups = checker.text_list(doc, fields.get("follow_ups"), (*path, "follow_ups"))
     return Intent(
         id=intent_id,
@@ -534,49 +554,13 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
         checker.add(doc, ("signs",), "expected a list of signs")
         entries = []
     for index, entry in enumerate(entries or []):
-        path = ("signs", index)
-        fields = checker.mapping(
-            doc,
-            entry,
-            path,
-            ("id", "level", "label", "match"),
-            ("needs_pain_context", "window", "unless", "other_senses", "mention", "same_sentence"),
-        )
-        if fields is None:
+        sign = _parse_sign(doc, checker, concepts, entry, ("signs", index))
+        if sign is None:
             continue
-        sign_id = checker.text(doc, fields.get("id"), (*path, "id"))
-        if sign_id in seen:
-            checker.add(doc, (*path, "id"), f"duplicate sign id '{sign_id}'")
-        seen.add(sign_id)
-        try:
-            level = Urgency(fields.get("level"))
-        except ValueError:
-            checker.add(doc, (*path, "level"), "level must be emergency, urgent or soon")
-            continue
-        patterns = _parse_patterns(doc, checker, concepts, fields.get("match"), (*path, "match"))
-        mentions = (
-            _parse_patterns(doc, checker, concepts, fields.get("mention"), (*path, "mention"))
-            if "mention" in fields
-            else ()
-        )
-        window = fields.get("window", 8)
-        if not isinstance(window, int) or window < 1:
-            checker.add(doc, (*path, "window"), "window must be a positive whole number of words")
-            window = 8
-        signs.append(
-            RedFlagSign(
-                id=sign_id,
-                level=level,
-                label=checker.text(doc, fields.get("label"), (*path, "label")),
-                patterns=patterns,
-                mentions=mentions,
-                unless=_terms(doc, checker, concepts, fields, (*path, "unless")),
-                other_senses=_terms(doc, checker, concepts, fields, (*path, "other_senses")),
-                needs_pain_context=bool(fields.get("needs_pain_context", False)),
-                same_sentence=bool(fields.get("same_sentence", False)),
-                window=window,
-            )
-        )
+        if sign.id in seen:
+            checker.add(doc, ("signs", index, "id"), f"duplicate sign id '{sign.id}'")
+        seen.add(sign.id)
+        signs.append(sign)
     return RedFlagRules(
         signs=tuple(signs),
         negation_cues=tuple(checker.text_list(doc, top.get("negation_cues"), ("negation_cues",))),
@@ -585,6 +569,47 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
         fillers=tuple(checker.text_list(doc, top.get("fillers"), ("fillers",))),
         pain_context=tuple(checker.text_list(doc, top.get("pain_context"), ("pain_context",))),
         leg_symptom_terms=tuple(checker.text_list(doc, top.get("leg_symptom_terms"), ("leg_symptom_terms",))),
+    )
+
+
+def _parse_sign(
+    doc: LocatedDocument, checker: _Checker, concepts: _Concepts, entry: Any, path: tuple[str | int, ...]
+) -> RedFlagSign | None:
+    fields = checker.mapping(
+        doc,
+        entry,
+        path,
+        ("id", "level", "label", "match"),
+        ("needs_pain_context", "window", "unless", "other_senses", "mention", "same_sentence"),
+    )
+    if fields is None:
+        return None
+    sign_id = checker.text(doc, fields.get("id"), (*path, "id"))
+    try:
+        level = Urgency(fields.get("level"))
+    except ValueError:
+        checker.add(doc, (*path, "level"), "level must be emergency, urgent or soon")
+        return None
+    mentions = (
+        _parse_patterns(doc, checker, concepts, fields.get("mention"), (*path, "mention"))
+        if "mention" in fields
+        else ()
+    )
+    window = fields.get("window", 8)
+    if not isinstance(window, int) or window < 1:
+        checker.add(doc, (*path, "window"), "window must be a positive whole number of words")
+        window = 8
+    return RedFlagSign(
+        id=sign_id,
+        level=level,
+        label=checker.text(doc, fields.get("label"), (*path, "label")),
+        patterns=_parse_patterns(doc, checker, concepts, fields.get("match"), (*path, "match")),
+        mentions=mentions,
+        unless=_terms(doc, checker, concepts, fields, (*path, "unless")),
+        other_senses=_terms(doc, checker, concepts, fields, (*path, "other_senses")),
+        needs_pain_context=bool(fields.get("needs_pain_context", False)),
+        same_sentence=bool(fields.get("same_sentence", False)),
+        window=window,
     )
 
 

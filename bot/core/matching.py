@@ -163,20 +163,7 @@ class IntentMatcher:
         self._tuning = tuning or MatcherTuning()
         self._intents = tuple(intents)
         self._stem = lru_cache(maxsize=65536)(snowballstemmer.stemmer("english").stemWord)
-        self._synonyms = {
-            tuple(normalise(k).words): tuple(normalise(v).words) for k, v in vocabulary.synonyms.items()
-        }
-        self._longest_synonym = max((len(k) for k in self._synonyms), default=0)
-        self._synonym_words = {w for key in self._synonyms for w in key}
-        self._synonym_starts = {key[0] for key in self._synonyms}
-        self._off_topic = {
-            self._stem(w) for term in vocabulary.other_body_parts for w in normalise(term).words
-        }
-        self._on_topic = {self._stem(w) for term in vocabulary.back_words for w in normalise(term).words}
-        pain = {self._stem(w) for term in vocabulary.pain_words for w in normalise(term).words}
-        self._subject = self._on_topic | pain
-        self._upper_back = self._phrases(vocabulary.upper_back_words)
-        self._lower_back = self._phrases(vocabulary.lower_back_words)
+        self._read_vocabulary(vocabulary)
         phrasings, owners, texts = self._collect_phrasings()
         self._phrasing_raw = phrasings
         # Words pre-sorted: fuzz.ratio on sorted words is token_sort_ratio without re-sorting.
@@ -210,6 +197,23 @@ class IntentMatcher:
         self._phrasing_vectors = np.array(
             [self._sentence_vector(words) for words in texts], dtype=np.float32
         ).reshape(len(texts), self._vectors.dimensions)
+
+    def _read_vocabulary(self, vocabulary: Vocabulary) -> None:
+        """Synonyms, and the word lists that say what a message is about (as stems)."""
+        self._synonyms = {
+            tuple(normalise(k).words): tuple(normalise(v).words) for k, v in vocabulary.synonyms.items()
+        }
+        self._longest_synonym = max((len(k) for k in self._synonyms), default=0)
+        self._synonym_words = {w for key in self._synonyms for w in key}
+        self._synonym_starts = {key[0] for key in self._synonyms}
+        self._off_topic = self._stems(vocabulary.other_body_parts)
+        self._on_topic = self._stems(vocabulary.back_words)
+        self._subject = self._on_topic | self._stems(vocabulary.pain_words)
+        self._upper_back = self._phrases(vocabulary.upper_back_words)
+        self._lower_back = self._phrases(vocabulary.lower_back_words)
+
+    def _stems(self, terms: Sequence[str]) -> set[str]:
+        return {self._stem(w) for term in terms for w in normalise(term).words}
 
     def match_message(self, text: NormalisedText) -> MatchResult:
         """Rank intents for a member's message: topics by the classifier, each topic's best

@@ -133,28 +133,14 @@ class RedFlagScreener:
         self._hedges = [_compile_term(hedge) for hedge in rules.hedges]
         self._pain_context = grouper.group(rules.pain_context)
         self._leg_terms = grouper.group(rules.leg_symptom_terms)
-        terms = [
-            *(
-                t
-                for s in self._signs
-                for p in (*s.match, *s.mention)
-                for g in p
-                for ts in g.by_key.values()
-                for t in ts
-            ),
-            *(t for s in self._signs for t in (*s.unless, *s.other_senses)),
-            *self._negations,
-            *self._reassurances,
-            *self._hedges,
-            *(
-                t
-                for group in (self._pain_context, self._leg_terms)
-                for ts in group.by_key.values()
-                for t in ts
-            ),
-        ]
-        # Each pattern is filed under the keys of its most selective group: a message can
-        # only match patterns filed under one of its words.
+        self._file_patterns()
+        fillers = {w for f in rules.fillers for w in normalise(f).words}
+        words = dictionary or shipped_word_vectors()
+        self._lexicon = _Lexicon({word for term in self._all_terms() for word in term}, fillers, words)
+
+    def _file_patterns(self) -> None:
+        """File each pattern under the keys of its most selective group: a message can only
+        match patterns filed under one of its words."""
         self._patterns_by_key: dict[str, list[int]] = {}
         self._pattern_owner: list[tuple[int, bool, Pattern]] = []  # (sign index, is mention, pattern)
         for index, compiled in enumerate(self._signs):
@@ -164,9 +150,18 @@ class RedFlagScreener:
                     for key in key_group.by_key:
                         self._patterns_by_key.setdefault(key, []).append(len(self._pattern_owner))
                     self._pattern_owner.append((index, is_mention, pattern))
-        fillers = {w for f in rules.fillers for w in normalise(f).words}
-        words = dictionary or shipped_word_vectors()
-        self._lexicon = _Lexicon({word for term in terms for word in term}, fillers, words)
+
+    def _all_terms(self) -> list[Term]:
+        """Every term the screen looks for, so the lexicon knows every word of them."""
+        groups = [g for s in self._signs for p in (*s.match, *s.mention) for g in p]
+        groups += [self._pain_context, self._leg_terms]
+        return [
+            *(t for g in groups for ts in g.by_key.values() for t in ts),
+            *(t for s in self._signs for t in (*s.unless, *s.other_senses)),
+            *self._negations,
+            *self._reassurances,
+            *self._hedges,
+        ]
 
     def screen(self, text: NormalisedText, *, pain_earlier: bool = False) -> Screening:
         """Find the red-flag signs in a normalised message.
@@ -206,9 +201,7 @@ class RedFlagScreener:
             spans = _occurrences(match, compiled, words) if usable else []
             if spans and not all(negation.negates(span) for span in spans):
                 fired.append(sign)
-            elif spans or any(
-                negation.negates(span) for span in _occurrences(mention, compiled, words)
-            ):
+            elif spans or any(negation.negates(span) for span in _occurrences(mention, compiled, words)):
                 negated.append(sign)
         level = max((s.level for s in fired), key=lambda lvl: lvl.rank, default=None)
         return Screening(level, tuple(fired), tuple(negated), leg_symptoms, about_pain)

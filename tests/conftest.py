@@ -6,6 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.core.content import Library
+from bot.core.engine import Engine
+from tests.helpers import shipped_library
+
 # Before any test imports telegram: without it, reading RetryAfter.retry_after warns about a
 # deprecation, and this suite treats warnings as errors (see PLATFORM-NOTES.md).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -32,3 +36,15 @@ def no_secret_or_message_text_in_the_logs(caplog: pytest.LogCaptureFixture) -> I
         line = record.getMessage() + (record.exc_text or "")
         leaked = [secret for secret in NEVER_LOGGED if secret in line]
         assert not leaked, f"{record.name} logged {leaked} at {record.levelname}"
+
+
+@pytest.fixture(scope="session")
+def library() -> Library:
+    """The shipped library, as an admin left it: tests read counts and texts from it."""
+    return shipped_library()
+
+
+@pytest.fixture(scope="module")
+def engine(library: Library) -> Engine:
+    """An engine over the shipped library; one per module, since it remembers conversations."""
+    return Engine(library, emergency_number="911")

@@ -19,11 +19,6 @@ from tests.helpers import TEST_DATA, shipped_library
 QUESTIONS = load_questions(TEST_DATA / "questions.yaml")
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine(shipped_library())
-
-
 def ask(engine: Engine, question: LabelledQuestion) -> Reply:
     """The reply in a fresh conversation; a follow-up comes after its context message."""
     conversation = question.text

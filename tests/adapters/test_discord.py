@@ -25,7 +25,7 @@ from bot.adapters.discord import DiscordAdapter
 from bot.adapters.startup import TokenRejected
 from bot.admin.desk import AdminDesk
 from bot.admin.privacy import hash_user_id
-from bot.core.content import Library, load_library
+from bot.core.content import Library
 from bot.core.engine import Engine
 from bot.core.types import Reply, SafetyNotice, Snippet, Source, Suggestion, Urgency
 from bot.ops.settings import Settings
@@ -53,7 +53,7 @@ from tests.discord_standin import (
     Sent,
     user_payload,
 )
-from tests.helpers import CONTENT, InMemoryFeedback, shipped_library
+from tests.helpers import InMemoryFeedback, shipped_library
 from tests.recording_engine import RecordingEngine
 
 TOKEN = "test-token-never-logged"
@@ -108,11 +108,6 @@ class Harness:
 
 
 StartBot = Callable[..., Awaitable[Harness]]
-
-
-@pytest.fixture(scope="module")
-def library() -> Library:
-    return load_library(CONTENT)
 
 
 @pytest.fixture

@@ -97,11 +97,6 @@ class Running:
         return group_form(self.expected(text))
 
 
-@pytest.fixture(scope="session")
-def library() -> Library:
-    return load_library(CONTENT)
-
-
 @pytest.fixture
 async def api() -> AsyncIterator[TelegramStandIn]:
     async with TelegramStandIn() as standin:

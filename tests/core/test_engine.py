@@ -6,15 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from bot.core.engine import Engine
+from bot.core.engine import MAX_SUGGESTIONS, Engine
 from bot.core.replies import render_plain
 from bot.core.types import IncomingMessage, Reply, Urgency
 from tests.helpers import shipped_library
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine(shipped_library(), emergency_number="911")
 
 
 def ask(engine: Engine, text: str, *, addressed: bool = True) -> Reply | None:
@@ -114,6 +109,11 @@ def test_a_message_about_the_back_is_never_told_the_bot_only_does_backs(engine: 
     reply = ask(engine, text)
     assert reply is not None and reply.lead_in != engine.library.messages.off_topic
     assert reply.answered or reply.suggestions
+
+
+def test_a_vague_message_with_many_near_questions_is_offered_three() -> None:
+    reply = ask(Engine(shipped_library()), "back's been sore 3 weeks now")
+    assert reply is not None and not reply.answered and len(reply.suggestions) == MAX_SUGGESTIONS == 3
 
 
 @pytest.mark.parametrize("text", ["tips for running in the heat?", "best marathon shoes?"])

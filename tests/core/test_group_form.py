@@ -12,11 +12,6 @@ from bot.core.types import IncomingMessage, Reply
 from tests.helpers import shipped_library
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine(shipped_library(), emergency_number="911")
-
-
 def whole(engine: Engine, text: str) -> Reply:
     reply = engine.handle(IncomingMessage(text=text, conversation_id=text))
     assert reply is not None

@@ -37,6 +37,35 @@ _TYPOGRAPHIC = str.maketrans(
 )
 
 
+# A quote may leave out a parenthesis or an aside with "…" ("acetaminophen … ibuprofen"),
+# never a passage: each "…" stands for at most this many characters of the source.
+MAX_LEFT_OUT = 80
+_ELLIPSIS = re.compile(r"…|\.\.\.")
+
+
+def found_verbatim(quote: str, source_text: str) -> bool:
+    """Whether the quote's words stand in the (normalised) source in this order, each "…"
+    leaving out at most MAX_LEFT_OUT characters."""
+    parts = [part for part in map(normalise_quote, _ELLIPSIS.split(quote)) if part]
+    if not parts:
+        return False
+    start = source_text.find(parts[0])
+    while start >= 0:
+        if _follow_in_order(parts[1:], source_text, start + len(parts[0])):
+            return True
+        start = source_text.find(parts[0], start + 1)
+    return False
+
+
+def _follow_in_order(parts: list[str], source_text: str, end: int) -> bool:
+    for part in parts:
+        found = source_text.find(part, end, end + MAX_LEFT_OUT + len(part) + 2)
+        if found < 0:
+            return False
+        end = found + len(part)
+    return True
+
+
 def normalise_quote(text: str) -> str:
     """The form in which a quote is compared with its source: case, spaces, quote marks."""
     text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHIC)
@@ -459,7 +488,7 @@ def _parse_answer(
         if source_id not in sources:
             checker.add(doc, (*here, "source"), f"unknown source id {source_id!r}")
             continue
-        if quote and normalise_quote(quote) not in source_texts[source_id]:
+        if quote and not found_verbatim(quote, source_texts[source_id]):
             checker.add(doc, (*here, "quote"), f"not found verbatim in source '{source_id}'")
             continue
         if quote:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.content import load_library, normalise_quote
+from bot.core.content import found_verbatim, load_library, normalise_quote
 from bot.core.located_yaml import ContentError, ContentProblem
 from tests.helpers import CONTENT
 
@@ -315,3 +315,26 @@ def test_a_bad_file_is_named_with_its_line_and_field(
         and message in p.message
         for p in found
     ), [str(p) for p in found]
+
+
+STUDY_TEXT = normalise_quote(
+    "Over the counter pain medication, such as acetaminophen (e. g. Tylenol) (e. g. ibuprofen, naprosyn)"
+    " This type of pain will often improve over the course of one to three weeks just by activity"
+    " restriction. For more in-depth information, see Sports-health. com."
+)
+
+
+@pytest.mark.parametrize(
+    ("quote", "found"),
+    [
+        ("This type of pain will often improve over the course of one to three weeks", True),
+        ("such as acetaminophen … ibuprofen, naprosyn", True),  # a parenthesis left out
+        ("such as acetaminophen ... ibuprofen, naprosyn", True),  # three dots as typed
+        ("such as paracetamol … ibuprofen, naprosyn", False),  # a word changed
+        ("ibuprofen, naprosyn … acetaminophen", False),  # out of order
+        ("such as acetaminophen … see Sports-health", False),  # a whole passage left out
+        ("…", False),
+    ],
+)
+def test_a_quote_may_leave_out_an_aside_but_never_change_or_reorder_words(quote: str, found: bool) -> None:
+    assert found_verbatim(quote, STUDY_TEXT) is found

@@ -81,6 +81,9 @@ class Intent:
     lead_in: str
     snippets: tuple[Snippet, ...]
     follow_ups: tuple[str, ...]
+    # Points the sources do not cover though the intent touches them ("before a race"):
+    # a question naming one gets this answer as the nearest the sources say.
+    not_covered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,7 +440,11 @@ def _parse_intent(
     source_texts: dict[str, str],
 ) -> Intent | None:
     fields = checker.mapping(
-        doc, entry, path, ("id", "topic", "question", "examples"), ("lead_in", "answer", "follow_ups")
+        doc,
+        entry,
+        path,
+        ("id", "topic", "question", "examples"),
+        ("lead_in", "answer", "follow_ups", "not_covered"),
     )
     if fields is None:
         return None
@@ -453,6 +460,7 @@ def _parse_intent(
     snippets = _parse_answer(doc, checker, fields.get("answer"), (*path, "answer"), sources, source_texts)
     _check_reply_shape(doc, checker, fields, path, lead_in, snippets)
     follow_ups = checker.text_list(doc, fields.get("follow_ups"), (*path, "follow_ups"))
+    not_covered = checker.text_list(doc, fields.get("not_covered"), (*path, "not_covered"))
     return Intent(
         id=intent_id,
         topic=str(topic),
@@ -461,6 +469,7 @@ def _parse_intent(
         lead_in=lead_in,
         snippets=tuple(snippets),
         follow_ups=tuple(f for f in follow_ups if f),
+        not_covered=tuple(p for p in not_covered if p),
     )
 
 

@@ -201,9 +201,11 @@ class Engine:
         )
         score = best.score if best else 0.0
         if best is not None and self._confident(match, safety):
-            # A short question about what the sources never mention gets the nearest answer as such.
-            nearest = len(text.words) <= FOLLOW_UP_MAX_WORDS and not prepared.matcher.sources_cover(
-                text.words
+            # A short question about what the sources never mention, or about a point the
+            # intent lists as not covered, gets the nearest answer as such.
+            matcher = prepared.matcher
+            nearest = len(text.words) <= FOLLOW_UP_MAX_WORDS and not (
+                matcher.sources_cover(text.words) and matcher.intent_covers(best.intent, text.words)
             )
             return self._answer(prepared, best.intent, score, safety, leg_check, explanation, nearest=nearest)
         if safety is not None and safety.level is not None:

@@ -164,6 +164,7 @@ class IntentMatcher:
         self._intents = tuple(intents)
         self._stem = lru_cache(maxsize=65536)(snowballstemmer.stemmer("english").stemWord)
         self._read_vocabulary(vocabulary)
+        self._not_covered = {i.id: self._phrases(i.not_covered) for i in self._intents if i.not_covered}
         phrasings, owners, texts = self._collect_phrasings()
         self._phrasing_raw = phrasings
         # Words pre-sorted: fuzz.ratio on sorted words is token_sort_ratio without re-sorting.
@@ -245,6 +246,12 @@ class IntentMatcher:
             w for w in content if self._stem(w) not in self._covered and self._vectors.row(w) is not None
         ]
         return not unknown or 2 * len(unknown) < len(content)
+
+    def intent_covers(self, intent: Intent, words: Sequence[str]) -> bool:
+        """False when the message names a point the intent lists as not covered
+        ("can I take ibuprofen before a race?")."""
+        points = self._not_covered.get(intent.id)
+        return points is None or not points.found_in(self._canonical(words))
 
     def says_something(self, words: Sequence[str]) -> bool:
         """Whether a message has a word beyond question and function words ("why?", "and that?")."""

@@ -225,6 +225,11 @@ BAD_FILES = [
         ("should_i_run.yaml", 7, "intents[0].answer", "expected a list"),
     ),
     (
+        "not_covered is a number",
+        _edit(INTENT_FILE, "    topic: should_i_run", "    not_covered: 3\n    topic: should_i_run"),
+        ("should_i_run.yaml", 3, "intents[0].not_covered", "list"),
+    ),
+    (
         "topic is a list",
         _edit(INTENT_FILE, "topic: should_i_run", "topic: [relief]"),
         ("should_i_run.yaml", 3, "intents[0].topic", "unknown topic"),

@@ -250,6 +250,8 @@ def test_a_story_of_a_past_episode_still_gets_the_safety_message(engine: Engine)
     [
         ("what stretches help my lower back?", "and foam rolling?"),
         (None, "my back clicks when I run"),
+        (None, "can I take ibuprofen before a race?"),  # a point the intent lists as not covered
+        (None, "can I pop an advil on race day for my back?"),
     ],
 )
 def test_what_the_sources_do_not_cover_gets_the_nearest_answer_as_such(

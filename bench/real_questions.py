@@ -13,6 +13,7 @@ its part (HELDOUT_SHARE held out, DEV_SHARE development, the rest train). The he
 is read only as figures.
 
     python bench/real_questions.py build HARVEST_FOLDER   # merge labels, split, write
+    python bench/real_questions.py add RAW.jsonl... SECOND.jsonl THIRD.jsonl   # a later harvest
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +83,55 @@ def build(folder: Path) -> None:
         print(f"{part}: {len(items)} items from {len({i['site'] for i in items})} sites")
 
 
+def add(raw_files: list[Path], second_file: Path, third_file: Path | None) -> None:
+    """Append a later harvest to the parts its sites' hashes pick, as `build` does.
+
+    Raw files hold the harvester's items (first label); their ids are FILESTEM:line. The
+    second file holds the blind labels by id, the third the settling reads of differences.
+    Items already in the corpus (same text) or from an excluded site are skipped.
+    """
+    second = _labels(second_file.parent, (second_file.name,))
+    third = _labels(third_file.parent, (third_file.name,)) if third_file else {}
+    seen = {" ".join(item["text"].casefold().split()) for part in PARTS for item in load_part(part)}
+    added: dict[str, list[dict]] = {part: [] for part in PARTS}
+    pairs = []
+    for raw_file in raw_files:
+        for number, line in enumerate(raw_file.read_text(encoding="utf-8").splitlines()):
+            item_id = f"{raw_file.stem}:{number}"
+            if not line.strip() or item_id not in second:
+                continue
+            item = json.loads(line)
+            key, site = " ".join(item["text"].casefold().split()), site_of(item["url"])
+            if key in seen or site in EXCLUDED_SITES:
+                continue
+            seen.add(key)
+            first, blind = item["topic"], second[item_id]["topic"]
+            pairs.append((first, blind))
+            topic = first if first == blind else third.get(item_id, {}).get("topic", "disputed")
+            labels = {"first": first, "second": blind} | ({} if first == blind else {"third": topic})
+            out = {"text": item["text"], "url": item["url"], "site": site, "topic": topic}
+            out |= {"red_flag": item.get("red_flag", "none"), "labels": labels}
+            if topic == "disputed":
+                out["disputed"] = True
+            added[part_of(site)].append(out)
+    for part, items in added.items():
+        with (CORPUS / f"{part}.jsonl").open("a", encoding="utf-8") as file:
+            for item in items:
+                file.write(json.dumps(item, ensure_ascii=False) + "\n")
+        print(f"{part}: +{len(items)} items from {len({i['site'] for i in items})} sites")
+    print(f"agreement before the third read: Cohen's kappa {cohen_kappa(pairs):.3f} on {len(pairs)} items")
+
+
+def cohen_kappa(pairs: list[tuple[str, str]]) -> float:
+    """Agreement of two labellers beyond chance."""
+    if not pairs:
+        return 0.0
+    observed = sum(a == b for a, b in pairs) / len(pairs)
+    firsts, seconds = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
+    chance = sum(firsts[label] * seconds[label] for label in firsts) / len(pairs) ** 2
+    return 1.0 if chance == 1 else (observed - chance) / (1 - chance)
+
+
 def _labels(folder: Path, names: tuple[str, ...]) -> dict[str, dict]:
     labels = {}
     for name in names:
@@ -94,5 +145,8 @@ def _labels(folder: Path, names: tuple[str, ...]) -> dict[str, dict]:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["build"] and len(sys.argv) == 3:
         build(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["add"] and len(sys.argv) >= 5:
+        *raws, second_labels, third_labels = map(Path, sys.argv[2:])
+        add(raws, second_labels, third_labels if third_labels.name != "-" else None)
     else:
         print(__doc__)

@@ -132,6 +132,13 @@ def test_not_walking_told_as_a_story_is_an_emergency(screener: RedFlagScreener, 
         ("my back pain is progressively getting worse", "worsening_pain"),
         ("I have shooting pains down the back of both thighs", "both_legs"),
         ("I didn't realise I had pooped", "bowel"),
+        ("I've been pooping myself a little since my back went", "bowel"),
+        ("I keep needing to wee but little comes out, back pain too", "bladder"),
+        ("things haven't been working in the bedroom since my back went", "sexual_dysfunction"),
+        ("sex has felt different since my back injury, less feeling", "sexual_dysfunction"),
+        ("I wake at 4am every night with my back throbbing", "night_pain"),
+        ("lying flat is agony at night", "night_pain"),
+        ("my back hurts, the only way I can sleep is propped up in a chair", "night_pain"),
     ],
 )
 def test_signs_told_in_everyday_words_fire(screener: RedFlagScreener, text: str, sign: str) -> None:
@@ -144,6 +151,8 @@ def test_signs_told_in_everyday_words_fire(screener: RedFlagScreener, text: str,
         "I lost weight on purpose for the marathon, back is a bit sore",
         "my times keep getting worse, legs are tired",
         "no weight loss, appetite fine, just back pain after long runs",
+        "I run at night and wake up early, back is a bit sore",
+        "my back was sore, I woke up at night to pee",
     ],
 )
 def test_near_misses_in_the_same_words_stay_quiet(screener: RedFlagScreener, text: str) -> None:

@@ -139,6 +139,8 @@ def test_not_walking_told_as_a_story_is_an_emergency(screener: RedFlagScreener, 
         ("I wake at 4am every night with my back throbbing", "night_pain"),
         ("lying flat is agony at night", "night_pain"),
         ("my back hurts, the only way I can sleep is propped up in a chair", "night_pain"),
+        ("I had to crawl to the loo", "both_legs"),
+        ("I've been sweating buckets at night and my back hurts", "fever"),
     ],
 )
 def test_signs_told_in_everyday_words_fire(screener: RedFlagScreener, text: str, sign: str) -> None:
@@ -153,6 +155,7 @@ def test_signs_told_in_everyday_words_fire(screener: RedFlagScreener, text: str,
         "no weight loss, appetite fine, just back pain after long runs",
         "I run at night and wake up early, back is a bit sore",
         "my back was sore, I woke up at night to pee",
+        "I crawled up the stairs after the marathon, legs were shot",
     ],
 )
 def test_near_misses_in_the_same_words_stay_quiet(screener: RedFlagScreener, text: str) -> None:

@@ -155,7 +155,7 @@ def test_signs_told_in_everyday_words_fire(screener: RedFlagScreener, text: str,
         "no weight loss, appetite fine, just back pain after long runs",
         "I run at night and wake up early, back is a bit sore",
         "my back was sore, I woke up at night to pee",
-        "I crawled up the stairs after the marathon, legs were shot",
+        "the baby is crawling now, my back aches from lifting her",
     ],
 )
 def test_near_misses_in_the_same_words_stay_quiet(screener: RedFlagScreener, text: str) -> None:

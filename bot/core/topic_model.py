@@ -234,7 +234,7 @@ _RECENT_MODELS = 4  # a reload trains once; tests building the same library shar
 @cache
 def real_examples() -> tuple[Example, ...]:
     """Real members' messages with their agreed topic: the train part of the real questions
-    (tests/data/real_questions/, copied here by `python bench/real_questions.py ship`)."""
+    (tests/data/real_questions/, copied here by `python bench/train_topic_model.py`)."""
     lines = REAL_MESSAGES_FILE.read_text(encoding="utf-8").splitlines()
     items = [json.loads(line) for line in lines if line.strip()]
     return tuple((normalise(item["text"]).words, item["topic"]) for item in items)

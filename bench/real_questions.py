@@ -67,20 +67,31 @@ def build(folder: Path) -> None:
             continue
         seen.add(key)
         first, blind = item["topic"], second[item_id]["topic"]
-        topic = first if first == blind else third[item_id]["topic"]
-        labels = {"first": first, "second": blind} | ({} if first == blind else {"third": topic})
-        out = {"text": item["text"], "url": item["url"], "site": site, "topic": topic}
-        if item.get("previous"):
-            out["previous"] = item["previous"]
-        out |= {"red_flag": item["red_flag"], "labels": labels}
-        if topic == "disputed":
-            out["disputed"] = True
-        parts[part_of(site)].append(out)
+        settled = first if first == blind else third[item_id]["topic"]
+        parts[part_of(site)].append(_corpus_item(item, site, first, blind, settled))
+    _write_parts(parts, "w")
+
+
+def _corpus_item(item: dict, site: str, first: str, blind: str, settled: str) -> dict:
+    """A corpus line: the text, its page, the agreed topic and every label that led to it."""
+    labels = {"first": first, "second": blind} | ({} if first == blind else {"third": settled})
+    out = {"text": item["text"], "url": item["url"], "site": site, "topic": settled}
+    if item.get("previous"):
+        out["previous"] = item["previous"]
+    out |= {"red_flag": item.get("red_flag", "none"), "labels": labels}
+    if settled == "disputed":
+        out["disputed"] = True
+    return out
+
+
+def _write_parts(parts: dict[str, list[dict]], mode: str) -> None:
+    """Write ("w") or append ("a") each part's items and say how many."""
     for part, items in parts.items():
-        with (CORPUS / f"{part}.jsonl").open("w", encoding="utf-8") as file:
+        with (CORPUS / f"{part}.jsonl").open(mode, encoding="utf-8") as file:
             for item in items:
                 file.write(json.dumps(item, ensure_ascii=False) + "\n")
-        print(f"{part}: {len(items)} items from {len({i['site'] for i in items})} sites")
+        sites = len({item["site"] for item in items})
+        print(f"{part}: {'+' if mode == 'a' else ''}{len(items)} items from {sites} sites")
 
 
 def add(raw_files: list[Path], second_file: Path, third_file: Path | None) -> None:
@@ -107,18 +118,9 @@ def add(raw_files: list[Path], second_file: Path, third_file: Path | None) -> No
             seen.add(key)
             first, blind = item["topic"], second[item_id]["topic"]
             pairs.append((first, blind))
-            topic = first if first == blind else third.get(item_id, {}).get("topic", "disputed")
-            labels = {"first": first, "second": blind} | ({} if first == blind else {"third": topic})
-            out = {"text": item["text"], "url": item["url"], "site": site, "topic": topic}
-            out |= {"red_flag": item.get("red_flag", "none"), "labels": labels}
-            if topic == "disputed":
-                out["disputed"] = True
-            added[part_of(site)].append(out)
-    for part, items in added.items():
-        with (CORPUS / f"{part}.jsonl").open("a", encoding="utf-8") as file:
-            for item in items:
-                file.write(json.dumps(item, ensure_ascii=False) + "\n")
-        print(f"{part}: +{len(items)} items from {len({i['site'] for i in items})} sites")
+            settled = first if first == blind else third.get(item_id, {}).get("topic", "disputed")
+            added[part_of(site)].append(_corpus_item(item, site, first, blind, settled))
+    _write_parts(added, "a")
     print(f"agreement before the third read: Cohen's kappa {cohen_kappa(pairs):.3f} on {len(pairs)} items")
 
 

@@ -17,6 +17,7 @@ tune and held-out parts, with the red-flag corpus's rule.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from bot.core.engine import Engine  # noqa: E402
 from bot.core.types import IncomingMessage, Reply  # noqa: E402
 
 EXCHANGES = ROOT / "tests" / "data" / "follow_up_exchanges.jsonl"
+_CONVERSATIONS = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,10 @@ def is_right(reply: Reply, topic: str) -> bool:
 
 def figures(engine: Engine, exchanges: list[Exchange]) -> FollowUpFigures:
     read = true = both = right = 0
-    for number, exchange in enumerate(exchanges):
-        reply = last_reply(engine, exchange, f"exchange-{number}")
+    for exchange in exchanges:
+        # A fresh conversation each time: the engine remembers the last question for ten
+        # minutes, so a reused id would carry one run's exchange into the next run's.
+        reply = last_reply(engine, exchange, f"exchange-{next(_CONVERSATIONS)}")
         read += reply.explanation.follow_up
         true += exchange.follow_up
         both += reply.explanation.follow_up and exchange.follow_up

@@ -1,9 +1,11 @@
 """The red-flag screen on real people's words (tests/data/real_red_flags/), held at floors.
 
 The floors sit a little under what the shipped screen measured (bench/safety_bench.py,
-2026-12-07, 2,359 messages: held-out emergency and urgent reports caught at urgent or above
-66.7%, false alarms on real chat 15.3%; development part 95.7% and 9.7%, in-sample), so a change that
-makes the screen miss more real reports fails here. The held-out part is only read as
+2026-12-07, 2,732 messages after the second harvest: held-out emergency and urgent reports
+caught at urgent or above 74.8%, false alarms on real chat 16.3%; development part 95.9% and
+9.7%, in-sample), so a change that makes the screen miss more real reports fails here. The
+held-out false-alarm ceiling rose from 16% to 17% when the harvest added 86 new held-out
+negatives; on the first 484 the screen raised 14.7%. The held-out part is only read as
 these figures; nothing is tuned on it. Issue 12's goal (97% held out, at most 5% false
 alarms) is not met yet: see README, "Measured".
 """
@@ -24,7 +26,7 @@ from tests.helpers import TEST_DATA, shipped_library
 CORPUS = TEST_DATA / "real_red_flags"
 FLOORS = {  # part: (recall of emergency and urgent reports at urgent or above, most false alarms)
     "dev": (0.88, 0.11),
-    "heldout": (0.62, 0.16),
+    "heldout": (0.72, 0.17),
 }
 
 

@@ -23,7 +23,6 @@ from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +61,12 @@ def _word_features(word: str) -> tuple[int, tuple[int, ...]]:
     return _hash(f"w:{_stem(word)}"), pieces
 
 
+@lru_cache(maxsize=65536)
+def _pair_slot(first: str, second: str) -> int:
+    """The slot of two neighbouring words' stems (cached: chat reuses few pairs)."""
+    return _hash(f"b:{_stem(first)} {_stem(second)}")
+
+
 Blocks = tuple[tuple[np.ndarray, np.ndarray], ...]  # per block: slots and their counts
 
 
@@ -73,8 +78,7 @@ def raw_features(words: Sequence[str]) -> Blocks:
         stem_slot, piece_slots = _word_features(word)
         stems[stem_slot] += 1
         pieces.update(piece_slots)
-    for first, second in pairwise(words):
-        stems[_hash(f"b:{_stem(first)} {_stem(second)}")] += 1
+    stems.update(map(_pair_slot, words, words[1:]))
     return tuple(
         (
             np.fromiter(block.keys(), dtype=np.int64, count=len(block)),

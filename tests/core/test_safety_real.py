@@ -2,7 +2,7 @@
 
 The floors sit a little under what the shipped screen measured (bench/safety_bench.py,
 2026-12-07, 2,732 messages after the second harvest: held-out emergency and urgent reports
-caught at urgent or above 74.6%, false alarms on real chat 15.8%; development part 96.2% and
+caught at urgent or above 74.8%, false alarms on real chat 15.8%; development part 96.3% and
 9.1%, in-sample), so a change that makes the screen miss more real reports fails here. The
 held-out false-alarm ceiling rose from 16% to 17% when the harvest added 86 new held-out
 negatives; on the first 484 the screen raised 14.7%. The held-out part is only read as

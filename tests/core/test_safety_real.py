@@ -1,10 +1,10 @@
 """The red-flag screen on real people's words (tests/data/real_red_flags/), held at floors.
 
 The floors sit a little under what the shipped screen measured (bench/safety_bench.py,
-2026-12-07, 2,732 messages after the second harvest: held-out emergency and urgent reports
-caught at urgent or above 74.8%, false alarms on real chat 15.8%; development part 96.3% and
+2026-12-07, 3,074 messages after two more harvests: held-out emergency and urgent reports
+caught at urgent or above 74.3%, false alarms on real chat 15.6%; development part 93.9% and
 9.1%, in-sample), so a change that makes the screen miss more real reports fails here. The
-held-out false-alarm ceiling rose from 16% to 17% when the harvest added 86 new held-out
+held-out false-alarm ceiling rose from 16% to 17% when the harvests added 156 new held-out
 negatives; on the first 484 the screen raised 14.7%. The held-out part is only read as
 these figures; nothing is tuned on it. Issue 12's goal (97% held out, at most 5% false
 alarms) is not met yet: see README, "Measured".

@@ -14,7 +14,7 @@ from bot.core.content import Intent, Library
 from bot.core.conversation import ConversationMemory
 from bot.core.feedback import MessageRecorder, NoRecording
 from bot.core.matching import SMALLTALK, IntentMatcher, MatchResult
-from bot.core.normalisation import MAX_MESSAGE_CHARS, NormalisedText, normalise
+from bot.core.normalisation import MAX_MESSAGE_CHARS, NormalisedText, PhraseSet, normalise
 from bot.core.red_flag_model import shipped_red_flag_model
 from bot.core.replies import safety_notice, suggestions_for
 from bot.core.safety import RedFlagScreener
@@ -52,19 +52,19 @@ _POINTING_BACK = frozenset({
 # Thanks and sympathy ("sorry to hear that, hope it heals"): a remark to the thread, not a
 # question about the last answer, unless it also asks with a question mark. A message that
 # closes on a good wish ("Mebbe it's inflamed? I'll pray for you!") signs off even so.
-_GOOD_WISHES = (
+_GOOD_WISH_PHRASES = (
     "hope it", "hope you", "hope your", "hope that", "get well", "feel better", "good luck",
     "fingers crossed", "take care", "pray", "praying", "speedy recovery", "all the best",
 )
-_REMARKS = tuple(
+_GOOD_WISHES = PhraseSet(tuple(wish.split()) for wish in _GOOD_WISH_PHRASES)
+_REMARKS = PhraseSet(
     tuple(remark.split())
     for remark in (
         "thanks", "thank you", "thx", "thnx", "ty", "cheers", "sorry to hear", "sorry you",
         "bummer", "yikes", "uh oh", "oh no", "poor you", "same here", "me too", "i have the same",
-        *_GOOD_WISHES,
+        *_GOOD_WISH_PHRASES,
     )
 )
-_GOOD_WISH_WORDS = tuple(tuple(wish.split()) for wish in _GOOD_WISHES)
 # fmt: on
 
 
@@ -291,13 +291,9 @@ def _remark(text: NormalisedText) -> bool:
     """Whether the message thanks or sympathises and asks nothing with a question mark, or
     closes on a good wish that asks nothing."""
     if not text.question_ends:
-        return _says_any(text.words, _REMARKS)
+        return _REMARKS.found_in(text.words)
     last_start, last_end = text.sentences()[-1]
-    return last_end not in text.question_ends and _says_any(text.words[last_start:last_end], _GOOD_WISH_WORDS)
-
-
-def _says_any(words: tuple[str, ...], phrases: tuple[tuple[str, ...], ...]) -> bool:
-    return any(words[i : i + len(p)] == p for p in phrases for i in range(len(words) - len(p) + 1))
+    return last_end not in text.question_ends and _GOOD_WISHES.found_in(text.words[last_start:last_end])
 
 
 def _asks(text: NormalisedText) -> bool:

@@ -33,7 +33,7 @@ import snowballstemmer
 from rapidfuzz import fuzz, process
 
 from bot.core.content import Intent, Vocabulary
-from bot.core.normalisation import NormalisedText, TypoIndex, normalise
+from bot.core.normalisation import NormalisedText, PhraseSet, TypoIndex, normalise
 from bot.core.topic_model import OFF_TOPIC, Example, topic_model_for
 from bot.core.word_vectors import shipped_word_vectors
 
@@ -134,19 +134,6 @@ def _best(scores: np.ndarray, count: int) -> list[int]:
     values = scores[candidates].tolist()
     ordered = sorted(zip(values, candidates.tolist(), strict=True), key=lambda pair: (-pair[0], pair[1]))
     return [position for value, position in ordered if value > 0]
-
-
-class _Phrases:
-    """A set of word runs ("upper back") to look for in a message's words."""
-
-    def __init__(self, phrases: set[tuple[str, ...]]) -> None:
-        self._phrases = phrases
-        self._first_words = frozenset(p[0] for p in phrases)
-
-    def found_in(self, words: tuple[str, ...]) -> bool:
-        if self._first_words.isdisjoint(words):  # the usual case
-            return False
-        return any(words[i : i + len(p)] == p for p in self._phrases for i in range(len(words) - len(p) + 1))
 
 
 class IntentMatcher:
@@ -364,9 +351,9 @@ class IntentMatcher:
                     texts.append(words)
         return phrasings, owners, texts
 
-    def _phrases(self, terms: Sequence[str]) -> _Phrases:
+    def _phrases(self, terms: Sequence[str]) -> PhraseSet:
         """Vocabulary terms as the word runs a canonical message would contain."""
-        return _Phrases({words for term in terms if (words := self._canonical(normalise(term).words))})
+        return PhraseSet(self._canonical(normalise(term).words) for term in terms)
 
     def _build_vocabulary(self, texts: list[tuple[str, ...]]) -> None:
         counts = Counter(w for words in texts for w in words)

@@ -161,6 +161,19 @@ def normalise(raw: str, limit: int | None = MAX_MESSAGE_CHARS) -> NormalisedText
     )
 
 
+class PhraseSet:
+    """Word runs ("upper back", "thank you") to look for in a message's words."""
+
+    def __init__(self, phrases: Iterable[tuple[str, ...]]) -> None:
+        self._phrases = frozenset(p for p in phrases if p)
+        self._first_words = frozenset(p[0] for p in self._phrases)
+
+    def found_in(self, words: tuple[str, ...]) -> bool:
+        if self._first_words.isdisjoint(words):  # the usual case
+            return False
+        return any(words[i : i + len(p)] == p for p in self._phrases for i in range(len(words) - len(p) + 1))
+
+
 class TypoIndex:
     """Finds the known words one typo away from a word (insert, delete, replace or swap).
 

@@ -8,6 +8,9 @@ reports are left out, as the model's message is urgent-level) and the team's tab
 (tests/data/red_flags_positive.yaml, red_flags_negative.yaml, and the tuning part of
 questions.yaml as ordinary questions). The held-out part is never read here.
 
+The model is fitted in two passes (see `fit`): on whole messages, then on the sentence of
+each report that the first pass finds most like a red flag against every sentence of the
+messages with none, since it scores sentences one at a time.
 The regularisation strength and the threshold are chosen on out-of-fold scores, the
 folds grouped by site so a site's own phrasing never scores itself. The model stands behind
 the patterns, so it is judged with them: the threshold is the lowest (the most recall) at
@@ -24,6 +27,7 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +43,7 @@ from bench.evaluation import load_questions  # noqa: E402
 from bench.red_flag_corpus import is_heldout  # noqa: E402
 from bot.core.content import load_library  # noqa: E402
 from bot.core.normalisation import normalise  # noqa: E402
-from bot.core.red_flag_model import BUCKETS, MODEL_FILE, RedFlagModel, features  # noqa: E402
+from bot.core.red_flag_model import BUCKETS, MODEL_FILE, RedFlagModel, reading_units  # noqa: E402
 from bot.core.safety import RedFlagScreener  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -103,19 +107,49 @@ def table_examples() -> list[Example]:
     return examples
 
 
-def matrix(texts: Sequence[str]) -> csr_matrix:
+@cache
+def units_of(text: str) -> tuple[frozenset[int], ...]:
+    """The feature ids of each span the model scores (sentences and neighbouring pairs)."""
+    return tuple(map(frozenset, reading_units(normalise(text, limit=None)))) or (frozenset(),)
+
+
+def matrix(feature_sets: Sequence[frozenset[int]]) -> csr_matrix:
     rows, cols = [], []
-    for row, text in enumerate(texts):
-        ids = features(normalise(text, limit=None).words)
+    for row, ids in enumerate(feature_sets):
         rows += [row] * len(ids)
-        cols += ids
-    return csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), BUCKETS))
+        cols += sorted(ids)
+    return csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(feature_sets), BUCKETS)
+    )
+
+
+def logistic(feature_sets: Sequence[frozenset[int]], labels: Sequence[bool], c: float) -> RedFlagModel:
+    classifier = LogisticRegression(C=c, solver="liblinear", class_weight="balanced")
+    classifier.fit(matrix(feature_sets), labels)
+    return RedFlagModel(classifier.coef_[0].astype(np.float32), float(classifier.intercept_[0]), 0.5)
 
 
 def fit(examples: Sequence[Example], c: float) -> RedFlagModel:
-    classifier = LogisticRegression(C=c, solver="liblinear", class_weight="balanced")
-    classifier.fit(matrix([e.text for e in examples]), [e.positive for e in examples])
-    return RedFlagModel(classifier.coef_[0].astype(np.float32), float(classifier.intercept_[0]), 0.5)
+    """Two passes, so the model learns what it is used for: scoring one sentence at a time.
+
+    First on whole messages; then on each report's sentence (or pair) that the first model
+    finds most like a red flag, against every sentence of the messages with none (out of
+    fold on the development part: 87.7% -> 88.4% caught with the patterns, at the same
+    false alarms).
+    """
+    messages = [frozenset().union(*units_of(e.text)) for e in examples]
+    whole = logistic(messages, [e.positive for e in examples], c)
+    feature_sets: list[frozenset[int]] = []
+    labels: list[bool] = []
+    for example in examples:
+        units = units_of(example.text)
+        if example.positive:
+            feature_sets.append(max(units, key=whole.probability))
+            labels.append(True)
+        else:
+            feature_sets += units
+            labels += [False] * len(units)
+    return logistic(feature_sets, labels, c)
 
 
 def out_of_fold_scores(examples: list[Example], c: float) -> np.ndarray:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import pairwise
@@ -69,6 +69,18 @@ def sentence_pieces(text: NormalisedText) -> list[tuple[str, ...]]:
     ]
 
 
+def reading_units(text: NormalisedText) -> list[set[int]]:
+    """Feature ids of each sentence and each pair of neighbouring sentences: what the model
+    scores. A pair's ids are its two sentences' plus the word pair across the boundary, so
+    each sentence is hashed once."""
+    pieces = sentence_pieces(text)
+    sets = [_feature_set(piece) for piece in pieces]
+    units = list(sets)
+    for (first, second), (first_ids, second_ids) in zip(pairwise(pieces), pairwise(sets), strict=True):
+        units.append(first_ids | second_ids | {_pair_id(first[-1], second[0])})
+    return units
+
+
 @dataclass(frozen=True)
 class RedFlagModel:
     """Weights per hashed feature, a bias, and the probability from which it fires."""
@@ -79,19 +91,11 @@ class RedFlagModel:
     data_digest: str = ""  # sha256 of the training data, so a test can tell it is current
 
     def best(self, text: NormalisedText) -> float:
-        """The highest probability over the message's sentences and neighbouring pairs.
+        """The highest probability over the message's sentences and neighbouring pairs."""
+        return max(map(self.probability, reading_units(text)), default=0.0)
 
-        A pair's features are its two sentences' plus the word pair across the boundary,
-        so each sentence is hashed once.
-        """
-        pieces = sentence_pieces(text)
-        sets = [_feature_set(piece) for piece in pieces]
-        scores = [self._probability(ids) for ids in sets]
-        for (first, second), (first_ids, second_ids) in zip(pairwise(pieces), pairwise(sets), strict=True):
-            scores.append(self._probability(first_ids | second_ids | {_pair_id(first[-1], second[0])}))
-        return max(scores, default=0.0)
-
-    def _probability(self, ids: set[int]) -> float:
+    def probability(self, ids: Set[int]) -> float:
+        """The probability that a span with these feature ids reports a red flag."""
         logit = self.bias + (float(self.weights[list(ids)].sum()) if ids else 0.0)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
 

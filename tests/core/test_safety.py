@@ -193,6 +193,7 @@ def test_not_walking_told_as_a_story_is_an_emergency(screener: RedFlagScreener, 
         ("I can't sit or walk without unbearable pain in my back", "worsening_pain"),  # a double negative
         ("I could no longer lay down without the back spasms attacking", "night_pain"),
         ("I blacked out and when I came to my back was killing me", "fainting"),
+        ("I nearly passed out from the pain in my back", "fainting"),  # near-fainting counts too
     ],
 )
 def test_signs_told_in_everyday_words_fire(screener: RedFlagScreener, text: str, sign: str) -> None:

@@ -194,6 +194,11 @@ def test_not_walking_told_as_a_story_is_an_emergency(screener: RedFlagScreener, 
         ("I could no longer lay down without the back spasms attacking", "night_pain"),
         ("I blacked out and when I came to my back was killing me", "fainting"),
         ("I nearly passed out from the pain in my back", "fainting"),  # near-fainting counts too
+        ("that was the last time she was able to feel anything from the waist down", "both_legs"),
+        ("he slipped on the ice and wasn't able to get back up, an ambulance had to be called", "both_legs"),
+        ("I have a reduced sensation spot near my coccyx", "saddle_numbness"),
+        ("my grandad is no longer able to walk and his back is agony", "both_legs"),
+        ("the pain started to get so bad that I couldn't sit for an hour", "worsening_pain"),
     ],
 )
 def test_signs_told_in_everyday_words_fire(screener: RedFlagScreener, text: str, sign: str) -> None:
@@ -231,6 +236,7 @@ def test_signs_told_in_everyday_words_fire(screener: RedFlagScreener, text: str,
         "I'm worried I won't lose weight before the race, back a bit sore",
         "a kind man came to help me stretch at the finish, my back is a bit sore",
         "my bladder lets me down on long runs, I need to stop twice",
+        "I was no longer able to walk fast after mile 20, back a bit sore",
     ],
 )
 def test_near_misses_in_the_same_words_stay_quiet(screener: RedFlagScreener, text: str) -> None:

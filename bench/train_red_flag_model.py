@@ -110,7 +110,7 @@ def table_examples() -> list[Example]:
 @cache
 def units_of(text: str) -> tuple[frozenset[int], ...]:
     """The feature ids of each span the model scores (sentences and neighbouring pairs)."""
-    return tuple(map(frozenset, reading_units(normalise(text, limit=None)))) or (frozenset(),)
+    return tuple(map(frozenset, reading_units(normalise(text, limit=None))))
 
 
 def matrix(feature_sets: Sequence[frozenset[int]]) -> csr_matrix:
@@ -144,7 +144,7 @@ def fit(examples: Sequence[Example], c: float) -> RedFlagModel:
     for example in examples:
         units = units_of(example.text)
         if example.positive:
-            feature_sets.append(max(units, key=whole.probability))
+            feature_sets.append(max(units, key=whole.probability, default=frozenset()))
             labels.append(True)
         else:
             feature_sets += units
@@ -159,7 +159,8 @@ def out_of_fold_scores(examples: list[Example], c: float) -> np.ndarray:
     for train, test in GroupKFold(n_splits=FOLDS).split(examples, groups=groups):
         model = fit([examples[i] for i in train], c)
         for i in test:
-            scores[i] = model.best(normalise(examples[i].text, limit=None))
+            # As RedFlagModel.best, from the spans already cut for training.
+            scores[i] = max(map(model.probability, units_of(examples[i].text)), default=0.0)
     return scores
 
 

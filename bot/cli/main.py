@@ -17,9 +17,11 @@ from bot.core.content import Library, load_library
 from bot.core.engine import Engine
 from bot.core.located_yaml import ContentError
 from bot.core.replies import group_form, render_plain
+from bot.core.topic_model import keep_trained_models_in
 from bot.core.types import IncomingMessage, Reply
 from bot.ops.settings import EMERGENCY_NUMBER, EMERGENCY_NUMBER_HELP, Settings, SettingsError, environment
 
+TOPIC_MODEL_FOLDER = "models"  # in DATA_DIR: the topic models trained for an admin's library
 _FULL_HELP = "whole answers: every quote and follow-up (default: the group-sized answer a club chat gets)"
 
 
@@ -36,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Configuration problems (fix them in .env or the environment):\n{exc}", file=sys.stderr)
         return 2
     command = args.command or "run"
+    keep_trained_models_in(settings.data_dir / TOPIC_MODEL_FOLDER)
     if command == "healthcheck":
         return _healthcheck(settings)
     content_dir = Path(getattr(args, "content_dir", None) or settings.content_dir)

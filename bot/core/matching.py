@@ -118,13 +118,23 @@ class _Candidates:
     scores: list[float]
 
 
-def phrasing_examples(intents: Sequence[Intent]) -> list[Example]:
-    """Each intent's question and examples as training messages for the topic classifier."""
+Phrasing = tuple[int, str, tuple[str, ...]]  # its intent's index, the text, its normalised words
+
+
+def library_phrasings(intents: Sequence[Intent]) -> list[Phrasing]:
+    """Each intent's question and examples, normalised once (for the index and the classifier)."""
     return [
-        (normalise(phrasing).words, intent.topic)
-        for intent in intents
+        (index, phrasing, normalise(phrasing).words)
+        for index, intent in enumerate(intents)
         for phrasing in dict.fromkeys((intent.question, *intent.examples))
     ]
+
+
+def phrasing_examples(
+    intents: Sequence[Intent], phrasings: Sequence[Phrasing] | None = None
+) -> list[Example]:
+    """Each intent's question and examples as training messages for the topic classifier."""
+    return [(words, intents[index].topic) for index, _, words in phrasings or library_phrasings(intents)]
 
 
 def _best(scores: np.ndarray, count: int) -> list[int]:
@@ -152,7 +162,8 @@ class IntentMatcher:
         self._stem = lru_cache(maxsize=65536)(snowballstemmer.stemmer("english").stemWord)
         self._read_vocabulary(vocabulary)
         self._not_covered = {i.id: self._phrases(i.not_covered) for i in self._intents if i.not_covered}
-        phrasings, owners, texts = self._collect_phrasings()
+        all_phrasings = library_phrasings(self._intents)
+        phrasings, owners, texts = self._collect_phrasings(all_phrasings)
         self._phrasing_raw = phrasings
         # Words pre-sorted: fuzz.ratio on sorted words is token_sort_ratio without re-sorting.
         self._phrasing_sorted = [" ".join(sorted(words)) for words in texts]
@@ -179,7 +190,7 @@ class IntentMatcher:
         self._topic_overview: dict[str, Intent] = {}  # each topic's first intent
         for intent in self._intents:
             self._topic_overview.setdefault(intent.topic, intent)
-        self._topic_model = topic_model_for(phrasing_examples(self._intents))
+        self._topic_model = topic_model_for(phrasing_examples(self._intents, all_phrasings))
         self._covered = {self._stem(w) for w in source_words} | self._subject
         self._covered |= {self._stem(w) for words in texts for w in words}
         self._phrasing_vectors = np.array(
@@ -340,15 +351,16 @@ class IntentMatcher:
 
     # --- load time ---------------------------------------------------------------------
 
-    def _collect_phrasings(self) -> tuple[list[str], list[int], list[tuple[str, ...]]]:
+    def _collect_phrasings(
+        self, all_phrasings: Sequence[Phrasing]
+    ) -> tuple[list[str], list[int], list[tuple[str, ...]]]:
         phrasings, owners, texts = [], [], []
-        for index, intent in enumerate(self._intents):
-            for phrasing in dict.fromkeys((intent.question, *intent.examples)):
-                words = self._canonical(normalise(phrasing).words)
-                if words:
-                    phrasings.append(phrasing)
-                    owners.append(index)
-                    texts.append(words)
+        for index, phrasing, normalised in all_phrasings:
+            words = self._canonical(normalised)
+            if words:
+                phrasings.append(phrasing)
+                owners.append(index)
+                texts.append(words)
         return phrasings, owners, texts
 
     def _phrases(self, terms: Sequence[str]) -> PhraseSet:

@@ -16,8 +16,12 @@ every reload (see `TopicModel.train`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
+import os
+import zipfile
 import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
@@ -35,6 +39,7 @@ OFF_TOPIC = "off_topic"  # the class of running messages a back-pain bot must de
 CHAR_GRAM = 4  # word pieces of this many characters (a word's edges marked by spaces)
 _WORD_BLOCK, _PIECE_BLOCK = 0, 1
 
+log = logging.getLogger(__name__)
 _stem = lru_cache(maxsize=65536)(snowballstemmer.stemmer("english").stemWord)
 
 
@@ -254,16 +259,69 @@ def digest(examples: Sequence[Example]) -> str:
     return hashlib.sha256(json.dumps(examples).encode("utf-8")).hexdigest()
 
 
+def keep_trained_models_in(folder: Path | None) -> None:
+    """Keep every model trained in this process in `folder` too (None: in memory only).
+
+    A library other than the shipped one (an admin's, with its own phrasings) needs its own
+    model: seconds to train for a big library. Kept on disk, the next start with the same
+    library loads it in milliseconds.
+    """
+    global _model_folder
+    _model_folder = folder
+
+
 def topic_model_for(phrasings: Sequence[Example]) -> TopicModel:
     """The model for a library: trained on its phrasings and the real messages.
 
-    Training takes about a second, so a model is reused when the data is unchanged: from
-    this process, or the one shipped for the shipped library (topic_model.npz).
+    Training takes about a second on the shipped library, so a model is reused when the data
+    is unchanged: from this process, the one shipped for the shipped library
+    (topic_model.npz), or one kept on disk by an earlier start (`keep_trained_models_in`).
     """
     examples = training_examples(phrasings)
     key = digest(examples)
-    model = _recent.pop(key, None) or TopicModel.load(MODEL_FILE, key) or TopicModel.train(examples)
+    model = _recent.pop(key, None) or TopicModel.load(MODEL_FILE, key) or _load_kept(key)
+    if model is None:
+        model = TopicModel.train(examples)
+        _keep(model, key)
     _recent[key] = model
     while len(_recent) > _RECENT_MODELS:
         _recent.popitem(last=False)
     return model
+
+
+_model_folder: Path | None = None
+_KEPT_MODELS = 3  # a few libraries back: an admin undoing an edit finds the model kept
+
+
+def _kept_path(key: str) -> Path | None:
+    return _model_folder / f"topic-model-{key[:16]}.npz" if _model_folder else None
+
+
+def _load_kept(key: str) -> TopicModel | None:
+    """A model kept by an earlier start; a damaged or unreadable file is trained again."""
+    path = _kept_path(key)
+    try:
+        return TopicModel.load(path, key) if path else None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        log.warning("Could not read the kept topic model %s (%s); training it again", path, exc)
+        return None
+
+
+def _keep(model: TopicModel, key: str) -> None:
+    """Write the model whole or not at all (a temporary file renamed), and drop old ones."""
+    path = _kept_path(key)
+    if path is None:
+        return
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.npz")  # not matched by the glob below
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(partial, key)
+        os.replace(partial, path)
+        kept = sorted(path.parent.glob("topic-model-*.npz"), key=lambda p: p.stat().st_mtime)
+        for old in kept[:-_KEPT_MODELS]:
+            old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("Could not keep the topic model in %s (%s); the next start trains it", path.parent, exc)
+    finally:
+        with contextlib.suppress(OSError):  # already renamed, or the folder is not there
+            partial.unlink(missing_ok=True)

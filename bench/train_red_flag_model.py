@@ -80,14 +80,22 @@ def development_examples() -> list[Example]:
 
 def running_chat_examples() -> list[Example]:
     """Real runners' questions with no red flag (the matcher's corpus, its train and dev parts),
-    from sites in the red-flag corpus's development part only, so that no held-out site is read."""
+    from sites in the red-flag corpus's development part only, so that no held-out site is read;
+    a message both corpora hold counts once."""
+    lines = (DATA / "real_red_flags" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    development = {_same(json.loads(line)["text"]) for line in lines}
     examples = []
     for part in ("train", "dev"):
         for line in (DATA / "real_questions" / f"{part}.jsonl").read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
-            if item["red_flag"] == "none" and not item.get("disputed") and not is_heldout(item["site"]):
+            usable = item["red_flag"] == "none" and not item.get("disputed") and not is_heldout(item["site"])
+            if usable and _same(item["text"]) not in development:
                 examples.append(Example(item["text"], False, item["site"]))
     return examples
+
+
+def _same(text: str) -> str:
+    return " ".join(text.casefold().split())
 
 
 def table_examples() -> list[Example]:

@@ -252,7 +252,7 @@ def test_a_story_of_a_past_episode_still_gets_the_safety_message(engine: Engine)
     ("earlier", "question"),
     [
         ("what stretches help my lower back?", "and foam rolling?"),
-        (None, "my back clicks when I run, is that bad?"),
+        (None, "my back clicks when I run, why?"),
         (None, "can I take ibuprofen before a race?"),  # a point the intent lists as not covered
         (None, "can I pop an advil on race day for my back?"),
     ],

@@ -238,6 +238,8 @@ REAL_MESSAGES_FILE = Path(__file__).with_name("real_messages.jsonl")
 MODEL_FILE = Path(__file__).with_name("topic_model.npz")
 _recent: OrderedDict[str, TopicModel] = OrderedDict()  # by training data digest, newest last
 _RECENT_MODELS = 4  # a reload trains once; tests building the same library share one model
+_model_folder: Path | None = None  # where trained models are kept on disk (None: nowhere)
+_KEPT_MODELS = 3  # the last few used: an admin undoing an edit finds the model kept
 
 
 @cache
@@ -289,10 +291,6 @@ def topic_model_for(phrasings: Sequence[Example]) -> TopicModel:
     return model
 
 
-_model_folder: Path | None = None
-_KEPT_MODELS = 3  # a few libraries back: an admin undoing an edit finds the model kept
-
-
 def _kept_path(key: str) -> Path | None:
     return _model_folder / f"topic-model-{key[:16]}.npz" if _model_folder else None
 
@@ -301,10 +299,14 @@ def _load_kept(key: str) -> TopicModel | None:
     """A model kept by an earlier start; a damaged or unreadable file is trained again."""
     path = _kept_path(key)
     try:
-        return TopicModel.load(path, key) if path else None
+        model = TopicModel.load(path, key) if path else None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         log.warning("Could not read the kept topic model %s (%s); training it again", path, exc)
         return None
+    if model and path:
+        with contextlib.suppress(OSError):
+            path.touch()  # used now: the last to be dropped
+    return model
 
 
 def _keep(model: TopicModel, key: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -120,3 +121,16 @@ def test_only_the_last_few_models_are_kept(kept_in) -> None:  # type: ignore[no-
     for word in ("bike", "swim", "yoga", "pilates", "rowing"):
         topic_model.topic_model_for(admin_phrasings(word))
     assert len(list(kept_in.iterdir())) == topic_model._KEPT_MODELS
+
+
+def test_a_kept_model_used_again_is_kept_longest(kept_in, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    for word in ("bike", "swim", "yoga"):
+        topic_model.topic_model_for(admin_phrasings(word))
+    bike = kept_in / f"topic-model-{digest(training_examples(admin_phrasings('bike')))[:16]}.npz"
+    for path in kept_in.iterdir():
+        os.utime(path, (2_000_000, 2_000_000))  # long ago
+    os.utime(bike, (1_000_000, 1_000_000))  # the oldest
+    topic_model._recent.clear()
+    topic_model.topic_model_for(admin_phrasings("bike"))  # loaded from disk: used now
+    topic_model.topic_model_for(admin_phrasings("rowing"))  # a new one: the oldest used goes
+    assert bike.exists() and len(list(kept_in.iterdir())) == topic_model._KEPT_MODELS

@@ -1,7 +1,9 @@
 """Set-up shared by every test module."""
 
+import atexit
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 
@@ -16,7 +18,9 @@ from tests.helpers import shipped_library
 # deprecation, and this suite treats warnings as errors (see PLATFORM-NOTES.md).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 # The command line keeps the topic models it trains in DATA_DIR/models: not in the checkout.
-os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="backpain-bot-tests-"))
+if "DATA_DIR" not in os.environ:
+    os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="backpain-bot-tests-")
+    atexit.register(shutil.rmtree, os.environ["DATA_DIR"], ignore_errors=True)
 
 # What no log line may ever contain: the tests' tokens, passwords and secrets, and the member
 # messages the tests send most (the bot logs no message text unless LOG_MESSAGE_TEXT is on).

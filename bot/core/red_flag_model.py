@@ -96,7 +96,7 @@ class RedFlagModel:
     def best(self, text: NormalisedText) -> float:
         """The highest probability over the spans of `reading_units`, without building the
         pairs' sets: a pair's logit is its two sentences' sums less what they share, plus
-        the word pair across the boundary if neither sentence has it (a third faster)."""
+        the word pair across the boundary if neither sentence has it (a fifth faster)."""
         pieces = sentence_pieces(text)
         sentences = [_feature_set(piece) for piece in pieces]
         overlaps = [first & second for first, second in pairwise(sentences)]

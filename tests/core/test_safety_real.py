@@ -1,13 +1,13 @@
 """The red-flag screen on real people's words (tests/data/real_red_flags/), held at floors.
 
 The floors sit a little under what the shipped screen measured (bench/safety_bench.py,
-2026-12-07, 3,074 messages after two more harvests: held-out emergency and urgent reports
-caught at urgent or above 74.3%, false alarms on real chat 15.6%; development part 93.9% and
-9.1%, in-sample), so a change that makes the screen miss more real reports fails here. The
-held-out false-alarm ceiling rose from 16% to 17% when the harvests added 156 new held-out
-negatives; on the first 484 the screen raised 14.7%. The held-out part is only read as
-these figures; nothing is tuned on it. Issue 12's goal (97% held out, at most 5% false
-alarms) is not met yet: see README, "Measured".
+2026-12-07, 3,563 messages: held-out emergency and urgent reports caught at urgent or above
+75.0%, false alarms on real chat 17.8%; development part 97.6% and 9.6%, in-sample), so a
+change that makes the screen miss more real reports fails here. The held-out false-alarm
+ceiling rose from 17% to 19% when the learned line learned word pieces (1.4 points more
+caught for 1.6 more false alarms, by its threshold chosen on the development part). The
+held-out part is only read as these figures; nothing is tuned on it. Issue 12's goal (97%
+held out, at most 5% false alarms) is not met yet: see README, "Measured".
 """
 
 from __future__ import annotations
@@ -24,10 +24,7 @@ from bot.core.types import Urgency
 from tests.helpers import TEST_DATA, shipped_library
 
 CORPUS = TEST_DATA / "real_red_flags"
-# part: (recall of emergency and urgent reports at urgent or above, most false alarms).
-# Held-out, measured 2026-12-07: 75.4% caught, 17.8% false alarms (the learned line with word
-# pieces traded 1.6 points of false alarms for 1.4 of recall, by its dev-chosen threshold).
-FLOORS = {
+FLOORS = {  # part: (recall of emergency and urgent reports at urgent or above, most false alarms)
     "dev": (0.88, 0.11),
     "heldout": (0.73, 0.19),
 }

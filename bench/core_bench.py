@@ -46,6 +46,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--library", choices=("shipped", "synthetic"))
+    parser.add_argument("--content", type=Path, help="the library's folder (used internally)")
     parser.add_argument("--json", action="store_true", help="print one JSON row (used internally)")
     parser.add_argument(
         "--keep-models-in",
@@ -54,35 +55,38 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.library:
-        row = measure(args.library, args.keep_models_in)
+        row = measure(args.library, args.content or ROOT / "content", args.keep_models_in)
         print(json.dumps(row) if args.json else row)
         return
-    with tempfile.TemporaryDirectory() as models:
+    with tempfile.TemporaryDirectory() as tmp:
+        # Built here, so the measured processes' memory is the bot's alone.
+        synthetic = build_synthetic(Path(tmp) / "content", SYNTHETIC_INTENTS)
+        models = Path(tmp) / "models"
         # The synthetic library's first start trains its topic model; the next finds it kept.
-        rows = [_measure_in_subprocess(name, Path(models)) for name in ("shipped", "synthetic", "synthetic")]
+        libraries = [("shipped", ROOT / "content"), ("synthetic", synthetic), ("synthetic", synthetic)]
+        rows = [_measure_in_subprocess(name, content, models) for name, content in libraries]
     rows[1]["library"] += ", first start"
     rows[2]["library"] += ", next start"
     print_table(rows)
     print_longest_messages(Engine(load_library(ROOT / "content")))
 
 
-def _measure_in_subprocess(name: str, models: Path) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--library", name, "--json", "--keep-models-in", str(models)]
+def _measure_in_subprocess(name: str, content: Path, models: Path) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--library", name, "--json"]
+    command += ["--content", str(content), "--keep-models-in", str(models)]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     row: dict[str, Any] = json.loads(result.stdout)
     return row
 
 
-def measure(name: str, models: Path | None = None) -> dict[str, float | str]:
+def measure(name: str, content: Path, models: Path | None = None) -> dict[str, float | str]:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
     keep_trained_models_in(models)
-    with tempfile.TemporaryDirectory() as tmp:
-        content = ROOT / "content" if name == "shipped" else build_synthetic(Path(tmp), SYNTHETIC_INTENTS)
-        started = time.perf_counter()
-        library = load_library(content)
-        engine = Engine(library)
-        load_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    library = load_library(content)
+    engine = Engine(library)
+    load_seconds = time.perf_counter() - started
     questions = [q for q in load_questions(QUESTIONS) if not q.context]
     heldout = [q for q in questions if q.split == "heldout"]
     # Each question in its own conversation, so no follow-up logic joins unrelated ones.
@@ -134,6 +138,7 @@ def build_synthetic(folder: Path, intent_count: int) -> Path:
     of the sources, so the loader's verbatim check does its full work.
     """
     shipped = ROOT / "content"
+    folder.mkdir(parents=True, exist_ok=True)
     for name in ("red_flags.yaml", "messages.yaml", "vocabulary.yaml"):
         (folder / name).write_text((shipped / name).read_text(encoding="utf-8"), encoding="utf-8")
     (folder / "sources").mkdir()

@@ -44,6 +44,11 @@ def part_of(site: str) -> str:
     return "dev" if position < HELDOUT_SHARE + DEV_SHARE else "train"
 
 
+def same_text(text: str) -> str:
+    """The key two copies of one message share, whatever their case and spacing."""
+    return " ".join(text.casefold().split())
+
+
 def load_part(part: str) -> list[dict]:
     path = CORPUS / f"{part}.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -61,7 +66,7 @@ def build(folder: Path) -> None:
     parts: dict[str, list[dict]] = {part: [] for part in PARTS}
     seen: set[str] = set()
     for item_id, item in raw.items():
-        key = " ".join(item["text"].casefold().split())
+        key = same_text(item["text"])
         site = site_of(item["url"])
         if key in seen or site in EXCLUDED_SITES:
             continue
@@ -103,7 +108,7 @@ def add(raw_files: list[Path], second_file: Path, third_file: Path | None) -> No
     """
     second = _labels(second_file.parent, (second_file.name,))
     third = _labels(third_file.parent, (third_file.name,)) if third_file else {}
-    seen = {" ".join(item["text"].casefold().split()) for part in PARTS for item in load_part(part)}
+    seen = {same_text(item["text"]) for part in PARTS for item in load_part(part)}
     added: dict[str, list[dict]] = {part: [] for part in PARTS}
     pairs = []
     for raw_file in raw_files:
@@ -112,7 +117,7 @@ def add(raw_files: list[Path], second_file: Path, third_file: Path | None) -> No
             if not line.strip() or item_id not in second:
                 continue
             item = json.loads(line)
-            key, site = " ".join(item["text"].casefold().split()), site_of(item["url"])
+            key, site = same_text(item["text"]), site_of(item["url"])
             if key in seen or site in EXCLUDED_SITES:
                 continue
             seen.add(key)

@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.evaluation import load_questions  # noqa: E402
+from bench.real_questions import same_text  # noqa: E402
 from bench.red_flag_corpus import is_heldout  # noqa: E402
 from bot.core.content import load_library  # noqa: E402
 from bot.core.normalisation import normalise  # noqa: E402
@@ -83,19 +84,15 @@ def running_chat_examples() -> list[Example]:
     from sites in the red-flag corpus's development part only, so that no held-out site is read;
     a message both corpora hold counts once."""
     lines = (DATA / "real_red_flags" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
-    development = {_same(json.loads(line)["text"]) for line in lines}
+    development = {same_text(json.loads(line)["text"]) for line in lines}
     examples = []
     for part in ("train", "dev"):
         for line in (DATA / "real_questions" / f"{part}.jsonl").read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
             usable = item["red_flag"] == "none" and not item.get("disputed") and not is_heldout(item["site"])
-            if usable and _same(item["text"]) not in development:
+            if usable and same_text(item["text"]) not in development:
                 examples.append(Example(item["text"], False, item["site"]))
     return examples
-
-
-def _same(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 def table_examples() -> list[Example]:

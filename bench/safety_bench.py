@@ -9,7 +9,10 @@ site; the held-out part is only ever read here, as figures) and the team's own t
 A positive counts as caught when the screen's level reaches the item's own level, with
 emergency and urgent counted together ("caught at urgent or above": both reply at once).
 A false alarm is a negative on which any sign fires (a denied sign's "if you ever
-notice" line does not count; the learned line's urgent message does).
+notice" line does not count; the learned line's urgent message does). The last section reads
+the bot's whole reply: a report the screen misses may still get the check question about the
+emergency signs at the end of its answer (leg words, or bladder, bowel or saddle-area words
+with back pain).
 Prints figures only; nothing is asserted.
 """
 
@@ -105,6 +108,31 @@ def report(name: str, items: list[Item], screen: TimedScreen, *, per_sign: bool)
         print(f"    {sign:<22} {rate(hits, len(levels))}")
 
 
+def report_replies(name: str, items: list[Item], code: Path) -> None:
+    """The bot's whole reply to each message, addressed: where the screen misses a report,
+    the answer may still end with the check question about the emergency signs."""
+    from bot.core.content import load_library
+    from bot.core.engine import Engine
+    from bot.core.types import IncomingMessage
+
+    engine = Engine(load_library(code / "content"))
+    serious = negatives = urgent = asked = checked = 0
+    for number, item in enumerate(items):
+        reply = engine.handle(IncomingMessage(item.text, conversation_id=f"bench-{number}"))
+        assert reply is not None
+        is_urgent = reply.safety is not None and reply.safety.is_urgent
+        if RANK[item.level] >= 2:
+            serious += 1
+            urgent += is_urgent
+            asked += not is_urgent and bool(reply.closing_check)
+        elif item.level == "none":
+            negatives += 1
+            checked += bool(reply.closing_check)
+    print(f"\n{name}, the bot's whole reply:")
+    print(f"  {'emergency+urgent: urgent message or check question':<52}{rate(urgent + asked, serious)}")
+    print(f"  {'negatives whose answer ends with the check question':<52}{rate(checked, negatives)}")
+
+
 @dataclass(frozen=True)
 class TimedScreen:
     """A screen in its two steps, so the bench times the screen apart from normalising."""
@@ -189,6 +217,8 @@ def main() -> None:
         report("development part (real, tuned on)", development, screen, per_sign=False)
         report("the team's tables", tables, screen, per_sign=False)
         timing([i.text for i in development + heldout], screen)
+    report_replies("held-out part", heldout, code)
+    report_replies("development part", development, code)
 
 
 if __name__ == "__main__":

@@ -113,6 +113,8 @@ class RedFlagRules:
     fillers: tuple[str, ...]
     pain_context: tuple[str, ...]
     leg_symptom_terms: tuple[str, ...]  # no red flag, but worth the check question
+    # Bladder, bowel and saddle-area words: with back pain and no red flag, worth it too.
+    body_function_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -579,7 +581,7 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
         doc.data,
         (),
         ("signs", "negation_cues", "pain_context", "leg_symptom_terms"),
-        ("hedges", "negation_after", "fillers", "concepts"),
+        ("hedges", "negation_after", "fillers", "concepts", "body_function_terms"),
     )
     if top is None:
         return None
@@ -607,7 +609,16 @@ def _parse_red_flags(doc: LocatedDocument, checker: _Checker) -> RedFlagRules | 
         fillers=tuple(checker.text_list(doc, top.get("fillers"), ("fillers",))),
         pain_context=tuple(checker.text_list(doc, top.get("pain_context"), ("pain_context",))),
         leg_symptom_terms=tuple(checker.text_list(doc, top.get("leg_symptom_terms"), ("leg_symptom_terms",))),
+        body_function_terms=_expanded_list(doc, checker, concepts, top, "body_function_terms"),
     )
+
+
+def _expanded_list(
+    doc: LocatedDocument, checker: _Checker, concepts: _Concepts, top: dict[str, Any], field: str
+) -> tuple[str, ...]:
+    """A top-level term list whose terms may name concepts ("@urine")."""
+    terms = checker.text_list(doc, top.get(field), (field,))
+    return concepts.expand([t.casefold() for t in terms], (field,))
 
 
 def _parse_sign(

@@ -139,7 +139,7 @@ class Engine:
         # Only when nothing was flagged: a negated sign already brought its own safety line.
         leg_check = (
             messages.leg_check
-            if not screening.found_anything and (screening.leg_symptoms or leg_topic)
+            if not screening.found_anything and (screening.worth_check or leg_topic)
             else ""
         )
         return self._compose(prepared, reading, text, safety, leg_check)

@@ -73,7 +73,9 @@ class Screening:
     level: Urgency | None
     fired: tuple[RedFlagSign, ...]
     negated: tuple[RedFlagSign, ...]
-    leg_symptoms: bool = False  # leg words without a red flag: the answer ends with a check
+    # Leg words, or bladder, bowel or saddle-area words with back pain, and no red flag: the
+    # answer ends with the emergency-sign check question (people rarely name those unasked).
+    worth_check: bool = False
     about_pain: bool = False  # the message mentions pain or the back
     # The learned second line read a red-flag report that no emergency or urgent pattern named.
     possible: bool = False
@@ -133,6 +135,7 @@ class RedFlagScreener:
         self._hedges = [_compile_term(hedge) for hedge in rules.hedges]
         self._pain_context = grouper.group(rules.pain_context)
         self._leg_terms = grouper.group(rules.leg_symptom_terms)
+        self._body_function_terms = grouper.group(rules.body_function_terms)
         self._file_patterns()
         fillers = {w for f in rules.fillers for w in normalise(f).words}
         words = dictionary or shipped_word_vectors()
@@ -154,7 +157,7 @@ class RedFlagScreener:
     def _all_terms(self) -> list[Term]:
         """Every term the screen looks for, so the lexicon knows every word of them."""
         groups = [g for s in self._signs for p in (*s.match, *s.mention) for g in p]
-        groups += [self._pain_context, self._leg_terms]
+        groups += [self._pain_context, self._leg_terms, self._body_function_terms]
         return [
             *(t for g in groups for ts in g.by_key.values() for t in ts),
             *(t for s in self._signs for t in (*s.unless, *s.other_senses)),
@@ -175,7 +178,7 @@ class RedFlagScreener:
         if not self._model.fires(text):
             return screening
         return Screening(
-            screening.level, screening.fired, (), screening.leg_symptoms, screening.about_pain, possible=True
+            screening.level, screening.fired, (), screening.worth_check, screening.about_pain, possible=True
         )
 
     def _screen_patterns(self, text: NormalisedText, pain_earlier: bool) -> Screening:
@@ -185,12 +188,14 @@ class RedFlagScreener:
         for number in sorted(numbers):
             sign_index, is_mention, pattern = self._pattern_owner[number]
             candidates.setdefault(sign_index, ([], []))[is_mention].append(pattern)
-        leg_symptoms = _occurs(self._leg_terms, words)
         about_pain = _occurs(self._pain_context, words)
-        if not candidates:
-            return Screening(None, (), (), leg_symptoms, about_pain)
-        negation = _NegationScope(words, self._negations, self._reassurances, self._hedges)
         has_pain_context = about_pain or pain_earlier
+        worth_check = _occurs(self._leg_terms, words) or (
+            has_pain_context and _occurs(self._body_function_terms, words)
+        )
+        if not candidates:
+            return Screening(None, (), (), worth_check, about_pain)
+        negation = _NegationScope(words, self._negations, self._reassurances, self._hedges)
         fired: list[RedFlagSign] = []
         negated: list[RedFlagSign] = []
         for sign_index, (match, mention) in sorted(candidates.items()):
@@ -204,7 +209,7 @@ class RedFlagScreener:
             elif spans or any(negation.negates(span) for span in _occurrences(mention, compiled, words)):
                 negated.append(sign)
         level = max((s.level for s in fired), key=lambda lvl: lvl.rank, default=None)
-        return Screening(level, tuple(fired), tuple(negated), leg_symptoms, about_pain)
+        return Screening(level, tuple(fired), tuple(negated), worth_check, about_pain)
 
 
 class _NegationScope:
@@ -244,7 +249,7 @@ class _Grouper:
             for pattern in patterns
             for group in pattern
             for raw in group
-        } | {*rules.pain_context, *rules.leg_symptom_terms}
+        } | {*rules.pain_context, *rules.leg_symptom_terms, *rules.body_function_terms}
         self._frequency = Counter(word for raw in raw_terms for word in set(_compile_term(raw)))
 
     def pattern(self, groups: Sequence[Sequence[str]]) -> Pattern:

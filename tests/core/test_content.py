@@ -240,6 +240,11 @@ BAD_FILES = [
         ("red_flags.yaml", None, "signs", "expected a list of signs"),
     ),
     (
+        "an unknown concept in the check-question words",
+        _edit("red_flags.yaml", '"@bowel_words", "@saddle_region"]', '"@bowel_wordz", "@saddle_region"]'),
+        ("red_flags.yaml", None, "body_function_terms[1]", "unknown concept '@bowel_wordz'"),
+    ),
+    (
         "a list as a key",
         _edit(INTENT_FILE, "    topic: should_i_run", "    [a, b]: 1\n    topic: should_i_run"),
         ("should_i_run.yaml", 3, "", "a key must be plain text"),

@@ -58,6 +58,31 @@ def test_leg_pain_without_red_flags_ends_with_the_check_question(engine: Engine)
     assert "both legs" in render_plain(reply).rsplit("\n\n", 2)[-2]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my lower back aches after long runs and lately peeing feels a bit odd, any ideas?",
+        "back's been sore since the marathon, and my bowels have been all over the place",
+        "stiff back after hill reps and my groin area has been bothering me, should I rest?",
+    ],
+)
+def test_bladder_bowel_or_saddle_words_with_back_pain_earn_the_check_question(
+    engine: Engine, text: str
+) -> None:
+    """Where no sign fires, a cauda equina report usually still names the toilet or the area."""
+    reply = ask(engine, text)
+    assert reply and reply.closing_check and not (reply.safety and reply.safety.is_urgent)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["had to stop for the loo at mile 10, any gel tips?", "any tips for a toilet stop during a marathon?"],
+)
+def test_toilet_words_without_back_pain_get_no_check_question(engine: Engine, text: str) -> None:
+    reply = ask(engine, text)
+    assert reply and not reply.closing_check
+
+
 def test_unaddressed_chatter_gets_silence(engine: Engine) -> None:
     assert ask(engine, "why does my back hurt after runs", addressed=False) is None
 

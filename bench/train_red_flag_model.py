@@ -11,12 +11,14 @@ questions.yaml as ordinary questions). The held-out part is never read here.
 The model is fitted in two passes (see `fit`): on whole messages, then on the sentence of
 each report that the first pass finds most like a red flag against every sentence of the
 messages with none, since it scores sentences one at a time.
-The regularisation strength and the threshold are chosen on out-of-fold scores, the
+The regularisation strength and the thresholds are chosen on out-of-fold scores, the
 folds grouped by site so a site's own phrasing never scores itself. The model stands behind
 the patterns, so it is judged with them: the threshold is the lowest (the most recall) at
 which the model adds at most MODEL_ALARM_BUDGET false alarms to those the patterns already
 raise on the real development negatives, and at most QUESTION_ALARM_BUDGET on the team's
-tuning questions (scored by models that never saw a team question).
+tuning questions (scored by models that never saw a team question). Below it, a lower check
+threshold makes the answer end with the check question about the signs: the lowest at which
+at most CHECK_BUDGET of the development negatives (and team questions) newly get it.
 Deterministic: the same data gives the same weights.
 """
 
@@ -58,6 +60,9 @@ TRAINING_FILES = (
 )
 MODEL_ALARM_BUDGET = 0.02  # of real development negatives, on top of the patterns' own
 QUESTION_ALARM_BUDGET = 0.003  # of the team's ordinary tuning questions (the quality floor is 1%)
+# Of real development negatives (and of the team's questions) whose answer the model's lower,
+# asking threshold newly ends with the check question: a question, not an alarm.
+CHECK_BUDGET = 0.05
 C_VALUES = (0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
 
@@ -169,14 +174,16 @@ def out_of_fold_scores(examples: list[Example], c: float) -> np.ndarray:
     return scores
 
 
-def pattern_levels(examples: Sequence[Example]) -> np.ndarray:
-    """The level rank (0 to 3) at which the patterns alone fire on each example."""
+def pattern_readings(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
+    """Per example, the level rank (0 to 3) at which the patterns alone fire, and whether
+    its words alone earn the check question (leg, bladder, bowel or saddle-area words)."""
     screener = RedFlagScreener(load_library(ROOT / "content").red_flags)
-    levels = []
+    levels, asked = [], []
     for example in examples:
-        level = screener.screen(normalise(example.text, limit=None)).level
-        levels.append(level.rank if level else 0)
-    return np.array(levels)
+        screening = screener.screen(normalise(example.text, limit=None))
+        levels.append(screening.level.rank if screening.level else 0)
+        asked.append(screening.worth_check or bool(screening.negated))
+    return np.array(levels), np.array(asked)
 
 
 def choose_threshold(
@@ -198,6 +205,31 @@ def choose_threshold(
     return best
 
 
+def choose_check_threshold(
+    scores: np.ndarray,
+    positive: np.ndarray,
+    pattern_level: np.ndarray,
+    asked: np.ndarray,
+    question_scores: np.ndarray,
+    threshold: float,
+) -> tuple[float, float]:
+    """(check threshold, reports that get the urgent message or the check question) at the
+    lowest check threshold within CHECK_BUDGET: where the model is below its firing threshold
+    but above this one, the answer ends with the check question about the signs. Counted
+    against the budget: real development negatives and team questions that no pattern or
+    word already gives a safety line or the question."""
+    caught = (pattern_level >= 2) | (scores >= threshold)
+    quiet_negatives = ~positive & (pattern_level == 0) & ~asked
+    best = (1.0, float(np.mean((caught | asked)[positive])))
+    for check in sorted(set(np.round(scores[scores < threshold], 4).tolist()), reverse=True):
+        newly_asked = quiet_negatives & (scores >= check) & (scores < threshold)
+        question_alarms = float(np.mean(question_scores >= check))
+        if newly_asked.sum() > CHECK_BUDGET * (~positive).sum() or question_alarms > CHECK_BUDGET:
+            break
+        best = (float(check), float(np.mean((caught | asked | (scores >= check))[positive])))
+    return best
+
+
 def data_digest() -> str:
     """One hash over every training file: the shipped model records it (tests compare)."""
     digest = hashlib.sha256()
@@ -213,28 +245,32 @@ def main() -> None:
     # Recall and false alarms are read on the real development messages only.
     real = np.arange(len(everything)) < len(development)
     positive = np.array([e.positive for e in development])
-    patterns = pattern_levels(development)
+    patterns, asked = pattern_readings(development)
     print(f"examples: {len(development)} development, {len(tables)} from the tables")
     print(
         f"patterns alone on development: recall {np.mean(patterns[positive] >= 2):.1%}, "
         f"false alarms {np.mean(patterns[~positive] >= 1):.1%}"
     )
-    best: tuple[float, float, float] | None = None  # (recall, c, threshold)
+    questions = np.array([e.group == "questions" for e in everything])
+    best: tuple[float, float, float, np.ndarray] | None = None  # (recall, c, threshold, scores)
     for c in C_VALUES:
         scores = out_of_fold_scores(everything, c)
-        questions = np.array([e.group == "questions" for e in everything])
         threshold, recall, alarms = choose_threshold(scores[real], positive, patterns, scores[questions])
         print(
             f"C={c:<5} out of fold, with the patterns: threshold {threshold:.3f}, "
             f"recall {recall:.1%}, false alarms {alarms:.1%}"
         )
         if best is None or recall > best[0]:
-            best = (recall, c, threshold)
+            best = (recall, c, threshold, scores)
     assert best is not None
-    _, c, threshold = best
+    _, c, threshold, scores = best
+    check, reached = choose_check_threshold(
+        scores[real], positive, patterns, asked, scores[questions], threshold
+    )
+    print(f"check threshold {check:.3f}: urgent message or check question on {reached:.1%} of reports")
     model = fit(everything, c)
-    RedFlagModel(model.weights, model.bias, threshold, data_digest()).save(MODEL_FILE)
-    print(f"wrote {MODEL_FILE.relative_to(ROOT)} (C={c}, threshold {threshold:.3f})")
+    RedFlagModel(model.weights, model.bias, threshold, data_digest(), check).save(MODEL_FILE)
+    print(f"wrote {MODEL_FILE.relative_to(ROOT)} (C={c}, threshold {threshold:.3f}, check {check:.3f})")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import math
 import zlib
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
+from enum import Enum
 from functools import cache, lru_cache
 from itertools import chain, pairwise
 from pathlib import Path
@@ -26,6 +27,16 @@ import numpy as np
 from bot.core.normalisation import NormalisedText
 
 MODEL_FILE = Path(__file__).with_name("red_flag_model.npz")
+
+
+class Verdict(Enum):
+    """The learned line's reading of a message."""
+
+    QUIET = "quiet"
+    ASKS = "asks"  # half like a report: the answer ends with the check question
+    FIRES = "fires"  # like a report: the reply opens with the urgent-level message
+
+
 BUCKETS = 1 << 18  # hashed feature slots; collisions cost little at this size
 PREFIX_LENGTH = 5  # a long word also counts by its beginning: "paralysed", "paralysis" share "paral"
 # A word also counts by its four-letter pieces, its edges marked: typos and lay spellings
@@ -86,12 +97,14 @@ def reading_units(text: NormalisedText) -> list[set[int]]:
 
 @dataclass(frozen=True)
 class RedFlagModel:
-    """Weights per hashed feature, a bias, and the probability from which it fires."""
+    """Weights per hashed feature, a bias, the probability from which it fires, and a lower
+    one from which it only asks: the answer ends with the check question about the signs."""
 
     weights: np.ndarray
     bias: float
     threshold: float
     data_digest: str = ""  # sha256 of the training data, so a test can tell it is current
+    check_threshold: float = 1.0  # 1.0: never asks (a model trained before the check)
 
     def best(self, text: NormalisedText) -> float:
         """The highest probability over the spans of `reading_units`, without building the
@@ -124,6 +137,13 @@ class RedFlagModel:
     def fires(self, text: NormalisedText) -> bool:
         return self.best(text) >= self.threshold
 
+    def verdict(self, text: NormalisedText) -> Verdict:
+        """What the reply does about the message's most report-like span."""
+        best = self.best(text)
+        if best >= self.threshold:
+            return Verdict.FIRES
+        return Verdict.ASKS if best >= self.check_threshold else Verdict.QUIET
+
     def save(self, path: Path) -> None:
         nonzero = np.flatnonzero(self.weights)
         np.savez_compressed(
@@ -132,6 +152,7 @@ class RedFlagModel:
             values=self.weights[nonzero].astype(np.float32),
             bias=np.float64(self.bias),
             threshold=np.float64(self.threshold),
+            check_threshold=np.float64(self.check_threshold),
             data_digest=np.str_(self.data_digest),
         )
 
@@ -140,7 +161,10 @@ class RedFlagModel:
         with np.load(path) as data:
             weights = np.zeros(BUCKETS, dtype=np.float32)
             weights[data["ids"]] = data["values"]
-            return cls(weights, float(data["bias"]), float(data["threshold"]), str(data["data_digest"]))
+            check = float(data["check_threshold"]) if "check_threshold" in data else 1.0
+            return cls(
+                weights, float(data["bias"]), float(data["threshold"]), str(data["data_digest"]), check
+            )
 
 
 def _sigmoid(logit: float) -> float:

@@ -23,14 +23,14 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 from rapidfuzz.distance import OSA
 
 from bot.core.content import RedFlagRules, RedFlagSign
 from bot.core.normalisation import NormalisedText, TypoIndex, normalise
-from bot.core.red_flag_model import RedFlagModel
+from bot.core.red_flag_model import RedFlagModel, Verdict
 from bot.core.types import Urgency
 from bot.core.word_vectors import WordVectors, shipped_word_vectors
 
@@ -73,8 +73,9 @@ class Screening:
     level: Urgency | None
     fired: tuple[RedFlagSign, ...]
     negated: tuple[RedFlagSign, ...]
-    # Leg words, or bladder, bowel or saddle-area words with back pain, and no red flag: the
-    # answer ends with the emergency-sign check question (people rarely name those unasked).
+    # Leg words, or bladder, bowel or saddle-area words with back pain, or the learned line
+    # half-reading a report, and no red flag: the answer ends with the check question about
+    # the signs (people rarely name them unasked).
     worth_check: bool = False
     about_pain: bool = False  # the message mentions pain or the back
     # The learned second line read a red-flag report that no emergency or urgent pattern named.
@@ -175,11 +176,10 @@ class RedFlagScreener:
         screening = self._screen_patterns(text, pain_earlier)
         if self._model is None or screening.negated or _named_urgent(screening):
             return screening  # a pattern named it (or a denial already brings its safety line)
-        if not self._model.fires(text):
-            return screening
-        return Screening(
-            screening.level, screening.fired, (), screening.worth_check, screening.about_pain, possible=True
-        )
+        verdict = self._model.verdict(text)
+        if verdict is Verdict.ASKS:
+            return replace(screening, worth_check=True)
+        return replace(screening, possible=True) if verdict is Verdict.FIRES else screening
 
     def _screen_patterns(self, text: NormalisedText, pain_earlier: bool) -> Screening:
         words = self._lexicon.read(text)

@@ -3,6 +3,9 @@ reply uses it when no pattern names a sign."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,6 +13,7 @@ from bot.core.normalisation import normalise
 from bot.core.red_flag_model import (
     BUCKETS,
     RedFlagModel,
+    Verdict,
     features,
     reading_units,
     sentence_pieces,
@@ -70,8 +74,31 @@ def test_a_run_on_message_is_read_in_bounded_pieces() -> None:
 
 def test_the_shipped_model_loads_and_has_a_threshold() -> None:
     model = shipped_red_flag_model()
-    assert model is not None and 0.0 < model.threshold < 1.0
+    assert model is not None and 0.0 < model.check_threshold < model.threshold < 1.0
     assert model.weights.shape == (BUCKETS,)
+
+
+def test_thresholds_survive_saving_and_a_model_saved_without_a_check_never_asks(tmp_path: Path) -> None:
+    model = replace(model_that_fires_on("zorbly"), check_threshold=0.3)
+    model.save(tmp_path / "model.npz")
+    loaded = RedFlagModel.load(tmp_path / "model.npz")
+    assert (loaded.threshold, loaded.check_threshold) == (0.5, 0.3)
+    with np.load(tmp_path / "model.npz") as saved:
+        older = {key: saved[key] for key in saved.files if key != "check_threshold"}
+    np.savez(tmp_path / "older.npz", **older)
+    assert RedFlagModel.load(tmp_path / "older.npz").check_threshold == 1.0
+
+
+def test_where_the_model_half_reads_a_report_the_answer_ends_with_the_check_question() -> None:
+    library = shipped_library()
+    # Every feature of "zorbly" weighs 10: this bias leaves a logit of -1, probability 0.27,
+    # above the check threshold and below the firing one.
+    model = model_that_fires_on("zorbly")
+    model = replace(model, bias=-10.0 * len(features(("zorbly",))) - 1, check_threshold=0.1)
+    screening = RedFlagScreener(library.red_flags, model).screen(normalise("went a bit zorbly on the run"))
+    assert model.verdict(normalise("zorbly")) is Verdict.ASKS
+    assert screening.worth_check and not screening.possible and not screening.found_anything
+    assert safety_notice(screening, library.messages, "999") is None
 
 
 def test_where_only_the_model_fires_the_reply_opens_with_the_urgent_message() -> None:

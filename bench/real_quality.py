@@ -149,11 +149,30 @@ def report(library: Library, only_ours: bool = False) -> QualityReport:
             threshold = system.threshold_answering(share, dev)
             held = evaluate(system.answer_at(threshold), heldout)
             print(f"{system.name:<24}right {held.on_topic_accuracy:>6.1%}   wrong {held.wrong_rate:>6.1%}")
+    served = [answered_or_offered(library, ours_threshold, part) for part in (dev, heldout)]
+    print(
+        f"\nOurs, the right topic answered or among the did-you-mean questions: development "
+        f"{served[0]:.1%}, held out {served[1]:.1%}"
+    )
     print("\nOurs per topic, held-out part (right / messages):")
     for topic in sorted(ours.by_topic):
         print(f"  {topic:<20}{ours.right_by_topic[topic]:>4} / {ours.by_topic[topic]:<4}", end="")
         print("" if topic in NOT_ADVICE else f"{ours.right_by_topic[topic] / ours.by_topic[topic]:>7.1%}")
     return ours
+
+
+def answered_or_offered(library: Library, threshold: float, questions: Sequence[LabelledQuestion]) -> float:
+    """Share of back-pain messages given their topic as the answer or, when the bot is not
+    sure, among its "did you mean" questions: one tap away in Telegram and Discord."""
+    answer = engine_answer(library, threshold)
+    topic_of = {intent.id: intent.topic for intent in library.intents}
+    advice = [q for q in questions if q.topic not in NOT_ADVICE]
+    served = 0
+    for question in advice:
+        reply = answer(question)
+        offered = {topic_of.get(s.intent_id) for s in reply.suggestions} if not reply.answered else set()
+        served += reply.topic == question.topic if reply.answered else question.topic in offered
+    return served / len(advice) if advice else 0.0
 
 
 if __name__ == "__main__":

@@ -27,6 +27,13 @@ import numpy as np
 from bot.core.normalisation import NormalisedText
 
 MODEL_FILE = Path(__file__).with_name("red_flag_model.npz")
+BUCKETS = 1 << 18  # hashed feature slots; collisions cost little at this size
+PREFIX_LENGTH = 5  # a long word also counts by its beginning: "paralysed", "paralysis" share "paral"
+# A word also counts by its four-letter pieces, its edges marked: typos and lay spellings
+# ("numbess", "tingly") share most pieces with the words training saw. Out of fold on the
+# development part, the model alone caught 55.9% -> 60.2% of reports at 10% false alarms.
+PIECE_LENGTH = 4
+MAX_WINDOW_WORDS = 80  # a run-on "sentence" is read in pieces of this many words
 
 
 class Verdict(Enum):
@@ -35,15 +42,6 @@ class Verdict(Enum):
     QUIET = "quiet"
     ASKS = "asks"  # half like a report: the answer ends with the check question
     FIRES = "fires"  # like a report: the reply opens with the urgent-level message
-
-
-BUCKETS = 1 << 18  # hashed feature slots; collisions cost little at this size
-PREFIX_LENGTH = 5  # a long word also counts by its beginning: "paralysed", "paralysis" share "paral"
-# A word also counts by its four-letter pieces, its edges marked: typos and lay spellings
-# ("numbess", "tingly") share most pieces with the words training saw. Out of fold on the
-# development part, the model alone caught 55.9% -> 60.2% of reports at 10% false alarms.
-PIECE_LENGTH = 4
-MAX_WINDOW_WORDS = 80  # a run-on "sentence" is read in pieces of this many words
 
 
 def features(words: Sequence[str]) -> list[int]:
@@ -133,9 +131,6 @@ class RedFlagModel:
     def probability(self, ids: Set[int]) -> float:
         """The probability that a span with these feature ids reports a red flag."""
         return _sigmoid(self.bias + (float(self.weights[list(ids)].sum()) if ids else 0.0))
-
-    def fires(self, text: NormalisedText) -> bool:
-        return self.best(text) >= self.threshold
 
     def verdict(self, text: NormalisedText) -> Verdict:
         """What the reply does about the message's most report-like span."""

@@ -44,8 +44,8 @@ def test_the_model_reads_each_sentence_and_each_neighbouring_pair() -> None:
     pair = features(("numb", "legs"))
     single = set(features(("numb",))) | set(features(("legs",)))
     model.weights[list(set(pair) - single)] = 10.0  # only the word pair "numb legs" counts
-    assert model.fires(normalise("So numb. Legs too."))
-    assert not model.fires(normalise("So numb. Not much. Legs too."))
+    assert model.verdict(normalise("So numb. Legs too.")) is Verdict.FIRES
+    assert model.verdict(normalise("So numb. Not much. Legs too.")) is Verdict.QUIET
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,19 @@ class _Overlap:
     coverage: np.ndarray
 
 
+@dataclass(frozen=True, slots=True)
+class _WordReading:
+    """A message's canonical words and their overlap with the phrasings (see `_read`)."""
+
+    words: tuple[str, ...]
+    stems: set[str]
+    off_topic: bool = False  # about another body part and not the back
+    upper_back: bool = False  # names the upper back and not the lower
+    overlap: _Overlap | None = None
+    upper_bounds: np.ndarray | None = None  # per intent, before any is set aside
+    confidence: float = 0.0
+
+
 @dataclass(slots=True)
 class _Candidates:
     """The shortlisted intents' phrasings, intent by intent, with their scores.
@@ -276,7 +289,8 @@ class IntentMatcher:
         """Intents ranked by their topic's probability (as the score, 0 to 100). A message
         the model reads as off topic, or about another body part and not the back, gets none.
         """
-        by_words = self.match(text, require_subject=False)
+        reading = self._read(text)
+        by_words = self._rank_reading(reading, require_subject=False)
         if by_words.off_topic:
             return by_words
         ranked: list[RankedIntent] = []
@@ -286,7 +300,7 @@ class IntentMatcher:
                 if not ranked:
                     return MatchResult(())
                 continue
-            best = self._best_in_topic(text, by_words, topic, search=not ranked)
+            best = self._best_in_topic(reading, by_words, topic, search=not ranked)
             if best is not None:
                 ranked.append(
                     RankedIntent(best.intent, round(100 * float(probabilities[position]), 1), best.phrasing)
@@ -294,19 +308,20 @@ class IntentMatcher:
         return MatchResult(tuple(ranked))
 
     def _best_in_topic(
-        self, text: NormalisedText, by_words: MatchResult, topic: str, *, search: bool
+        self, reading: _WordReading | None, by_words: MatchResult, topic: str, *, search: bool
     ) -> RankedIntent | None:
         """The topic's intent whose phrasings the message's words fit best. If none of the
         message's best-fitting intents is of this topic, the best topic's intent is searched
-        for within it (`search`); otherwise (and if that finds none) the topic's first,
-        overview intent stands for it. Small talk only when a phrasing fits."""
+        for within it (`search`: the same reading ranked again, only the topic's intents in
+        it); otherwise (and if that finds none) the topic's first, overview intent stands for
+        it. Small talk only when a phrasing fits."""
         for ranked in by_words.ranked:
             if ranked.intent.topic == topic:
                 return ranked
         if topic == SMALLTALK:
             return None
         if search:
-            for ranked in self.match(text, require_subject=False, within_topic=topic).ranked:
+            for ranked in self._rank_reading(reading, require_subject=False, within_topic=topic).ranked:
                 if ranked.intent.topic == topic:
                     return ranked
         overview = self._topic_overview.get(topic)
@@ -321,33 +336,57 @@ class IntentMatcher:
         too: admin tools use it to find the closest intent for any question.
         `within_topic` confines the answer to one topic (as the body area named does).
         """
+        reading = self._read(text)
+        return self._rank_reading(reading, require_subject=require_subject, within_topic=within_topic)
+
+    def _read(self, text: NormalisedText) -> _WordReading | None:
+        """The message's words and their overlap with every phrasing: the per-message vector
+        work, done once however many times the reading is ranked. None without a known word."""
         words = tuple(self._correct(w) for w in self._canonical(text.words))
         stems = {self._stem(w) for w in words}
         upper_back = self._upper_back.found_in(words)
         if stems & self._off_topic and not stems & self._on_topic and not upper_back:
-            return MatchResult((), off_topic=True)
-        if within_topic is None and upper_back and not self._lower_back.found_in(words):
-            within_topic = UPPER_BACK_TOPIC
+            return _WordReading(words, stems, off_topic=True)
         known = [s for s in stems if s in self._postings]
         if not known:
-            return MatchResult(())
+            return None
         overlap = self._overlap(known, stems)
-        upper = self._intent_upper_bounds(overlap)
-        if require_subject and not stems & self._subject:
+        return _WordReading(
+            words,
+            stems,
+            upper_back=upper_back and not self._lower_back.found_in(words),
+            overlap=overlap,
+            upper_bounds=self._intent_upper_bounds(overlap),
+            # A vague message ("is it the running or what") cannot be confidently anything.
+            confidence=min(1.0, sum(self._idf[s] for s in known) / self._tuning.full_information),
+        )
+
+    def _rank_reading(
+        self, reading: _WordReading | None, *, require_subject: bool, within_topic: str | None = None
+    ) -> MatchResult:
+        """The best few intents for a reading, with the intents it rules out set aside."""
+        if reading is None:
+            return MatchResult(())
+        if reading.off_topic:
+            return MatchResult((), off_topic=True)
+        assert reading.overlap is not None and reading.upper_bounds is not None
+        if within_topic is None and reading.upper_back:
+            within_topic = UPPER_BACK_TOPIC
+        upper = reading.upper_bounds.copy()
+        if require_subject and not reading.stems & self._subject:
             # Neither the back nor pain is mentioned ("tips for running in the heat?"):
             # it can be small talk, never a back-pain answer.
             upper[self._advice_positions] = 0.0
-        if len(words) > self._tuning.smalltalk_max_words:
+        if len(reading.words) > self._tuning.smalltalk_max_words:
             upper[self._smalltalk_positions] = 0.0  # a longer message is a question, never "hi"
         if within_topic in self._outside_topic:
             upper[self._outside_topic[within_topic]] = 0.0
         shortlist = _best(upper, SHORTLIST_INTENTS)
         if not shortlist:
             return MatchResult(())
-        # A vague message ("is it the running or what") cannot be confidently anything.
-        confidence = min(1.0, sum(self._idf[s] for s in known) / self._tuning.full_information)
-        candidates = self._candidates(shortlist, overlap, words, confidence)
-        return MatchResult(tuple(self._rank(candidates, " ".join(sorted(words)))), within_topic=within_topic)
+        candidates = self._candidates(shortlist, reading.overlap, reading.words, reading.confidence)
+        query = " ".join(sorted(reading.words))
+        return MatchResult(tuple(self._rank(candidates, query)), within_topic=within_topic)
 
     # --- load time ---------------------------------------------------------------------
 

@@ -347,7 +347,8 @@ class IntentMatcher:
         upper_back = self._upper_back.found_in(words)
         if stems & self._off_topic and not stems & self._on_topic and not upper_back:
             return _WordReading(words, stems, off_topic=True)
-        known = [s for s in stems if s in self._postings]
+        # Sorted: summed in a fixed order, scores do not vary with the process's hash seed.
+        known = sorted(s for s in stems if s in self._postings)
         if not known:
             return None
         overlap = self._overlap(known, stems)
@@ -358,7 +359,7 @@ class IntentMatcher:
             overlap=overlap,
             upper_bounds=self._intent_upper_bounds(overlap),
             # A vague message ("is it the running or what") cannot be confidently anything.
-            confidence=min(1.0, sum(self._idf[s] for s in known) / self._tuning.full_information),
+            confidence=min(1.0, math.fsum(self._idf[s] for s in known) / self._tuning.full_information),
         )
 
     def _rank_reading(
@@ -430,7 +431,7 @@ class IntentMatcher:
         self._postings = {s: np.array(ids, dtype=np.int32) for s, ids in postings.items()}
         self._posting_weights = {s: np.full(len(ids), self._idf[s]) for s, ids in postings.items()}
         self._intent_pids = [np.arange(a, b) for a, b in zip(self._starts, self._ends, strict=True)]
-        phrasing_total = np.array([sum(self._idf[s] for s in stems) for stems in stems_per_phrasing])
+        phrasing_total = np.array([math.fsum(self._idf[s] for s in stems) for stems in stems_per_phrasing])
         # score = (shared / phrasing total) ** e * (shared / message total) ** (1 - e); the
         # phrasing's part of the divisor is fixed, so it is raised to its power once, here.
         self._phrasing_divisor = phrasing_total**self._tuning.phrasing_coverage_exponent
@@ -472,7 +473,7 @@ class IntentMatcher:
 
     def _overlap(self, known: list[str], stems: set[str]) -> _Overlap:
         """Weighted word overlap with every phrasing, and every intent's coverage of the message."""
-        message_total = sum(self._idf.get(s, self._unknown_idf) for s in stems)
+        message_total = math.fsum(self._idf.get(s, self._unknown_idf) for s in stems)
         n = len(self._phrasing_divisor)
         ids = np.concatenate([self._postings[s] for s in known])
         weights = np.concatenate([self._posting_weights[s] for s in known])

@@ -191,8 +191,10 @@ class TypoIndex:
         self._min_length = min_length
         self._keep_first_letter = keep_first_letter
         self._by_variant: dict[str, list[str]] = {}
-        for word in words:  # in the caller's order: earlier words are preferred
-            if len(word) >= min_length:
+        self._preference: dict[str, int] = {}  # the caller's order: earlier words are preferred
+        for word in words:
+            if len(word) >= min_length and word not in self._preference:
+                self._preference[word] = len(self._preference)
                 for variant in {word, *_deletions(word)}:
                     self._by_variant.setdefault(variant, []).append(word)
 
@@ -207,7 +209,9 @@ class TypoIndex:
                     continue
                 if OSA.distance(word, known) <= 1:
                     found[known] = None
-        return list(found)
+        # In the caller's order, not the order the variants were tried in: that one follows
+        # the process's hash seed, and a tie would be corrected differently run to run.
+        return sorted(found, key=self._preference.__getitem__)
 
 
 def _deletions(word: str) -> set[str]:

@@ -69,3 +69,10 @@ def test_sentences_are_word_spans_and_a_part_keeps_its_own_marks() -> None:
     assert tail.clause_starts == {0, 2} and tail.sentence_starts == {0}
     assert tail.question_ends == {3}
     assert normalise("").sentences() == []
+
+
+@pytest.mark.parametrize("known", [["came", "bake"], ["bake", "came"]])
+def test_typo_candidates_come_in_the_callers_order_whatever_the_hash_seed(known: list[str]) -> None:
+    # "bame" is one replacement from each, found through different deletions ("ame", "bae"):
+    # the order the deletions are tried in follows the hash seed, so it must not decide.
+    assert TypoIndex(known, min_length=3).near("bame") == known

@@ -206,9 +206,7 @@ class IntentMatcher:
         self._topic_model = topic_model_for(phrasing_examples(self._intents, all_phrasings))
         self._covered = {self._stem(w) for w in source_words} | self._subject
         self._covered |= {self._stem(w) for words in texts for w in words}
-        self._phrasing_vectors = np.array(
-            [self._sentence_vector(words) for words in texts], dtype=np.float32
-        ).reshape(len(texts), self._vectors.dimensions)
+        self._phrasing_vectors = self._vectors.sentences([self._vector_entries(words) for words in texts])
 
     def _read_vocabulary(self, vocabulary: Vocabulary) -> None:
         """Synonyms, and the word lists that say what a message is about (as stems)."""
@@ -536,8 +534,11 @@ class IntentMatcher:
 
     def _sentence_vector(self, words: Sequence[str]) -> np.ndarray:
         """The idf-weighted word-vector mean of `words` (words without a vector are skipped)."""
-        entries = [e for e in map(self._vector_entry, words) if e is not None]
+        entries = self._vector_entries(words)
         return self._vectors.sentence([row for row, _ in entries], [weight for _, weight in entries])
+
+    def _vector_entries(self, words: Sequence[str]) -> list[tuple[int, float]]:
+        return [e for e in map(self._vector_entry, words) if e is not None]
 
     def _vector_entry_uncached(self, word: str) -> tuple[int, float] | None:
         """A word's row in the vector table and its weight, or None if it has no vector."""

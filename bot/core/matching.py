@@ -111,11 +111,11 @@ class _WordReading:
 
     words: tuple[str, ...]
     stems: set[str]
-    off_topic: bool = False  # about another body part and not the back
-    upper_back: bool = False  # names the upper back and not the lower
-    overlap: _Overlap | None = None
-    upper_bounds: np.ndarray | None = None  # per intent, before any is set aside
-    confidence: float = 0.0
+    upper_back: bool  # names the upper back and not the lower
+    overlap: _Overlap
+    upper_bounds: np.ndarray  # per intent, before any is set aside
+    vector: np.ndarray  # the words' meaning (`_sentence_vector`)
+    confidence: float  # how much the message says, 0 to 1
 
 
 @dataclass(slots=True)
@@ -306,7 +306,7 @@ class IntentMatcher:
         return MatchResult(tuple(ranked))
 
     def _best_in_topic(
-        self, reading: _WordReading | None, by_words: MatchResult, topic: str, *, search: bool
+        self, reading: _WordReading | MatchResult, by_words: MatchResult, topic: str, *, search: bool
     ) -> RankedIntent | None:
         """The topic's intent whose phrasings the message's words fit best. If none of the
         message's best-fitting intents is of this topic, the best topic's intent is searched
@@ -337,18 +337,19 @@ class IntentMatcher:
         reading = self._read(text)
         return self._rank_reading(reading, require_subject=require_subject, within_topic=within_topic)
 
-    def _read(self, text: NormalisedText) -> _WordReading | None:
+    def _read(self, text: NormalisedText) -> _WordReading | MatchResult:
         """The message's words and their overlap with every phrasing: the per-message vector
-        work, done once however many times the reading is ranked. None without a known word."""
+        work, done once however many times the reading is ranked. A message about another
+        body part, or without a known word, is already its (empty) result."""
         words = tuple(self._correct(w) for w in self._canonical(text.words))
         stems = {self._stem(w) for w in words}
         upper_back = self._upper_back.found_in(words)
         if stems & self._off_topic and not stems & self._on_topic and not upper_back:
-            return _WordReading(words, stems, off_topic=True)
+            return MatchResult((), off_topic=True)
         # Sorted: summed in a fixed order, scores do not vary with the process's hash seed.
         known = sorted(s for s in stems if s in self._postings)
         if not known:
-            return None
+            return MatchResult(())
         overlap = self._overlap(known, stems)
         return _WordReading(
             words,
@@ -356,19 +357,17 @@ class IntentMatcher:
             upper_back=upper_back and not self._lower_back.found_in(words),
             overlap=overlap,
             upper_bounds=self._intent_upper_bounds(overlap),
+            vector=self._sentence_vector(words),
             # A vague message ("is it the running or what") cannot be confidently anything.
             confidence=min(1.0, math.fsum(self._idf[s] for s in known) / self._tuning.full_information),
         )
 
     def _rank_reading(
-        self, reading: _WordReading | None, *, require_subject: bool, within_topic: str | None = None
+        self, reading: _WordReading | MatchResult, *, require_subject: bool, within_topic: str | None = None
     ) -> MatchResult:
         """The best few intents for a reading, with the intents it rules out set aside."""
-        if reading is None:
-            return MatchResult(())
-        if reading.off_topic:
-            return MatchResult((), off_topic=True)
-        assert reading.overlap is not None and reading.upper_bounds is not None
+        if isinstance(reading, MatchResult):
+            return reading
         if within_topic is None and reading.upper_back:
             within_topic = UPPER_BACK_TOPIC
         upper = reading.upper_bounds.copy()
@@ -383,7 +382,7 @@ class IntentMatcher:
         shortlist = _best(upper, SHORTLIST_INTENTS)
         if not shortlist:
             return MatchResult(())
-        candidates = self._candidates(shortlist, reading.overlap, reading.words, reading.confidence)
+        candidates = self._candidates(shortlist, reading)
         query = " ".join(sorted(reading.words))
         return MatchResult(tuple(self._rank(candidates, query)), within_topic=within_topic)
 
@@ -487,16 +486,15 @@ class IntentMatcher:
         beta = self._tuning.intent_coverage_weight
         return (1 - beta) * best_overlap + beta * overlap.coverage
 
-    def _candidates(
-        self, shortlist: list[int], overlap: _Overlap, words: Sequence[str], confidence: float
-    ) -> _Candidates:
+    def _candidates(self, shortlist: list[int], reading: _WordReading) -> _Candidates:
         """The shortlisted intents' phrasings with their full scores, meaning blended in,
         scaled by how much the message says (`confidence`)."""
+        overlap, confidence = reading.overlap, reading.confidence
         pid_array = np.concatenate([self._intent_pids[k] for k in shortlist])
         pids = pid_array.tolist()
         offsets = [0, *accumulate(len(self._intent_pids[k]) for k in shortlist)]
         beta, gamma = self._tuning.intent_coverage_weight, self._tuning.semantic_weight
-        similarity = self._phrasing_vectors[pid_array] @ self._sentence_vector(words)
+        similarity = self._phrasing_vectors[pid_array] @ reading.vector
         scores = confidence * (
             (1 - gamma) * (1 - beta) * overlap.scores[pid_array]
             + (1 - gamma) * beta * overlap.coverage[self._phrasing_k[pid_array]]

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 VECTORS_FILE = Path(__file__).with_name("word_vectors.npz")
+_BATCH_TEXTS = 512  # texts per batch in `sentences`: fast, with a small transient copy
 
 
 class WordVectors:
@@ -20,7 +21,7 @@ class WordVectors:
 
     def __init__(self, words: list[str], vectors: np.ndarray) -> None:
         self._index = {word: i for i, word in enumerate(words)}
-        self._vectors = vectors.astype(np.float32)
+        self._vectors = vectors  # as stored (float16: half the memory); rows are widened when read
         self.dimensions = vectors.shape[1]
 
     def row(self, word: str) -> int | None:
@@ -34,18 +35,22 @@ class WordVectors:
         """The weighted mean of the given rows' vectors, normalised (zero if there are none)."""
         if not rows:
             return np.zeros(self.dimensions, dtype=np.float32)
-        total = np.asarray(weights, dtype=np.float32) @ self._vectors[rows]
+        total = np.asarray(weights, dtype=np.float32) @ self._vectors[rows].astype(np.float32)
         norm = float(np.linalg.norm(total))
         return total / norm if norm else total
 
     def sentences(self, entries: Sequence[Sequence[tuple[int, float]]]) -> np.ndarray:
-        """`sentence` of each text's (row, weight) pairs, one row per text, in a few numpy
-        calls (a library's thousands of phrasings: one call each took a fifth of loading)."""
-        counts = [len(text) for text in entries]
-        rows = np.fromiter((row for text in entries for row, _ in text), dtype=np.intp, count=sum(counts))
-        weights = np.fromiter((w for text in entries for _, w in text), dtype=np.float32, count=sum(counts))
+        """`sentence` of each text's (row, weight) pairs, one row per text, a batch of texts
+        per few numpy calls (a library's thousands of phrasings: one call each took a fifth
+        of loading; all at once, a transient copy of every row read)."""
         totals = np.zeros((len(entries), self.dimensions), dtype=np.float32)
-        np.add.at(totals, np.repeat(np.arange(len(entries)), counts), self._vectors[rows] * weights[:, None])
+        for start in range(0, len(entries), _BATCH_TEXTS):
+            batch = entries[start : start + _BATCH_TEXTS]
+            counts = [len(text) for text in batch]
+            rows = np.fromiter((row for text in batch for row, _ in text), dtype=np.intp, count=sum(counts))
+            weights = np.fromiter((w for text in batch for _, w in text), dtype=np.float32, count=sum(counts))
+            weighted = self._vectors[rows].astype(np.float32) * weights[:, None]
+            np.add.at(totals, start + np.repeat(np.arange(len(batch)), counts), weighted)
         norms = np.linalg.norm(totals, axis=1, keepdims=True)
         np.divide(totals, norms, out=totals, where=norms > 0)
         return totals

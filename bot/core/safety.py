@@ -107,8 +107,8 @@ class _CompiledSign:
     sign: RedFlagSign
     match: list[Pattern]
     mention: list[Pattern]
-    unless: list[Term]
-    other_senses: list[Term]
+    unless: _Group
+    other_senses: _Group
 
 
 class RedFlagScreener:
@@ -126,14 +126,14 @@ class RedFlagScreener:
                 sign,
                 [grouper.pattern(p) for p in sign.patterns],
                 [grouper.pattern(p) for p in sign.mentions],
-                [_compile_term(t) for t in sign.unless],
-                [_compile_term(t) for t in sign.other_senses],
+                grouper.group(sign.unless),
+                grouper.group(sign.other_senses),
             )
             for sign in rules.signs
         ]
-        self._negations = [_compile_term(cue) for cue in rules.negation_cues]
-        self._reassurances = [_compile_term(cue) for cue in rules.negation_after]
-        self._hedges = [_compile_term(hedge) for hedge in rules.hedges]
+        self._negations = grouper.group(rules.negation_cues)
+        self._reassurances = grouper.group(rules.negation_after)
+        self._hedges = grouper.group(rules.hedges)
         self._pain_context = grouper.group(rules.pain_context)
         self._leg_terms = grouper.group(rules.leg_symptom_terms)
         self._body_function_terms = grouper.group(rules.body_function_terms)
@@ -158,14 +158,10 @@ class RedFlagScreener:
     def _all_terms(self) -> list[Term]:
         """Every term the screen looks for, so the lexicon knows every word of them."""
         groups = [g for s in self._signs for p in (*s.match, *s.mention) for g in p]
+        groups += [g for s in self._signs for g in (s.unless, s.other_senses)]
         groups += [self._pain_context, self._leg_terms, self._body_function_terms]
-        return [
-            *(t for g in groups for ts in g.by_key.values() for t in ts),
-            *(t for s in self._signs for t in (*s.unless, *s.other_senses)),
-            *self._negations,
-            *self._reassurances,
-            *self._hedges,
-        ]
+        groups += [self._negations, self._reassurances, self._hedges]
+        return [t for g in groups for ts in g.by_key.values() for t in ts]
 
     def screen(self, text: NormalisedText, *, pain_earlier: bool = False) -> Screening:
         """Find the red-flag signs in a normalised message.
@@ -215,9 +211,7 @@ class RedFlagScreener:
 class _NegationScope:
     """Negation cues and reassurances of one message, found once, asked per match."""
 
-    def __init__(
-        self, words: _Words, negations: list[Term], reassurances: list[Term], hedges: list[Term]
-    ) -> None:
+    def __init__(self, words: _Words, negations: _Group, reassurances: _Group, hedges: _Group) -> None:
         self._words = words
         self._cues = _sorted_starts(negations, words)
         self._reassurances = _sorted_starts(reassurances, words)
@@ -265,9 +259,14 @@ class _Grouper:
         return _Group({key: tuple(terms) for key, terms in by_key.items()})
 
 
+def _present(group: _Group, words: _Words) -> list[Term]:
+    """The group's terms whose key word the message has: the only ones that can occur."""
+    return [t for key in group.by_key.keys() & words.index.keys() for t in group.by_key[key]]
+
+
 def _occurs(group: _Group, words: _Words) -> bool:
     """Whether any of the group's terms occurs in the message."""
-    return any(_find(t, words) for key in group.by_key.keys() & words.index.keys() for t in group.by_key[key])
+    return any(_find(t, words) for t in _present(group, words))
 
 
 @cache
@@ -390,8 +389,8 @@ def _find(term: Term, words: _Words) -> list[int]:
     return found
 
 
-def _sorted_starts(terms: list[Term], words: _Words) -> list[int]:
-    return sorted({start for term in terms for start in _find(term, words)})
+def _sorted_starts(group: _Group, words: _Words) -> list[int]:
+    return sorted({start for term in _present(group, words) for start in _find(term, words)})
 
 
 def _same_clause_as_next(position: int, span: _Span, words: _Words) -> bool:
@@ -416,10 +415,10 @@ def _occurrences(patterns: list[Pattern], compiled: _CompiledSign, words: _Words
     spans = [span for pattern in patterns for span in _pattern_matches(pattern, words, window)]
     if sign.same_sentence:
         spans = [s for s in spans if words.sentence[s.first] == words.sentence[s.last]]
-    if spans and compiled.other_senses:
+    if spans and compiled.other_senses.by_key:
         elsewhere = _covered(compiled.other_senses, words)
         spans = [span for span in spans if elsewhere.isdisjoint(span.matched)]
-    if not spans or not compiled.unless:
+    if not spans or not compiled.unless.by_key:
         return spans
     cancels = _sorted_starts(compiled.unless, words)
     return [
@@ -429,9 +428,11 @@ def _occurrences(patterns: list[Pattern], compiled: _CompiledSign, words: _Words
     ]
 
 
-def _covered(terms: list[Term], words: _Words) -> frozenset[int]:
-    """The positions of every word inside an occurrence of one of `terms`."""
-    return frozenset(start + k for term in terms for start in _find(term, words) for k in range(len(term)))
+def _covered(group: _Group, words: _Words) -> frozenset[int]:
+    """The positions of every word inside an occurrence of one of the group's terms."""
+    return frozenset(
+        start + k for term in _present(group, words) for start in _find(term, words) for k in range(len(term))
+    )
 
 
 def _pattern_matches(pattern: Pattern, words: _Words, window: int) -> list[_Span]:
@@ -441,14 +442,7 @@ def _pattern_matches(pattern: Pattern, words: _Words, window: int) -> list[_Span
         return []  # some group has no term starting here: the common, cheap case
     group_spans = []
     for group in pattern:
-        spans = sorted(
-            {
-                (s, s + len(t) - 1)
-                for key in group.by_key.keys() & present
-                for t in group.by_key[key]
-                for s in _find(t, words)
-            }
-        )
+        spans = sorted({(s, s + len(t) - 1) for t in _present(group, words) for s in _find(t, words)})
         if not spans:
             return []
         group_spans.append(spans)

@@ -33,7 +33,7 @@ import snowballstemmer
 from rapidfuzz import fuzz, process
 
 from bot.core.content import Intent, Vocabulary
-from bot.core.normalisation import NormalisedText, PhraseSet, TypoIndex, normalise
+from bot.core.normalisation import WORD_CACHE_SIZE, NormalisedText, PhraseSet, TypoIndex, normalise
 from bot.core.topic_model import OFF_TOPIC, Example, topic_model_for
 from bot.core.word_vectors import shipped_word_vectors
 
@@ -172,7 +172,7 @@ class IntentMatcher:
         """`source_words`: the words of the source documents, which say what they cover."""
         self._tuning = tuning or MatcherTuning()
         self._intents = tuple(intents)
-        self._stem = lru_cache(maxsize=65536)(snowballstemmer.stemmer("english").stemWord)
+        self._stem = lru_cache(maxsize=WORD_CACHE_SIZE)(snowballstemmer.stemmer("english").stemWord)
         self._read_vocabulary(vocabulary)
         self._not_covered = {i.id: self._phrases(i.not_covered) for i in self._intents if i.not_covered}
         all_phrasings = library_phrasings(self._intents)
@@ -194,9 +194,9 @@ class IntentMatcher:
         self._advice_positions = np.flatnonzero(np.logical_not(smalltalk))
         self._build_vocabulary(texts)
         self._build_index(texts)
-        self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+        self._correct = lru_cache(maxsize=WORD_CACHE_SIZE)(self._correct_uncached)
         self._vectors = shipped_word_vectors()
-        self._vector_entry = lru_cache(maxsize=65536)(self._vector_entry_uncached)
+        self._vector_entry = lru_cache(maxsize=WORD_CACHE_SIZE)(self._vector_entry_uncached)
         self._exact: dict[tuple[str, ...], RankedIntent] = {}  # a phrasing's words -> its intent
         for words, owner, raw in zip(texts, owners, phrasings, strict=True):
             self._exact.setdefault(words, RankedIntent(self._intents[owner], 100.0, raw))

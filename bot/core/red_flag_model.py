@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.normalisation import NormalisedText
+from bot.core.normalisation import PAIR_CACHE_SIZE, WORD_CACHE_SIZE, NormalisedText
 
 MODEL_FILE = Path(__file__).with_name("red_flag_model.npz")
 BUCKETS = 1 << 18  # hashed feature slots; collisions cost little at this size
@@ -53,7 +53,7 @@ def _feature_set(words: tuple[str, ...]) -> set[int]:
     return set().union(*map(_word_ids, words), map(_pair_id, words, words[1:]))
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def _word_ids(word: str) -> tuple[int, ...]:
     """The word's own feature, its pieces' and, for a long word, its beginning's (cached:
     words repeat)."""
@@ -63,7 +63,7 @@ def _word_ids(word: str) -> tuple[int, ...]:
     return _hash(f"w:{word}"), *beginning, *pieces
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=PAIR_CACHE_SIZE)
 def _pair_id(first: str, second: str) -> int:
     return _hash(f"b:{first} {second}")
 

@@ -29,7 +29,7 @@ from functools import cache, lru_cache
 from rapidfuzz.distance import OSA
 
 from bot.core.content import RedFlagRules, RedFlagSign
-from bot.core.normalisation import NormalisedText, TypoIndex, normalise
+from bot.core.normalisation import WORD_CACHE_SIZE, NormalisedText, TypoIndex, normalise
 from bot.core.red_flag_model import RedFlagModel, Verdict
 from bot.core.types import Urgency
 from bot.core.word_vectors import WordVectors, shipped_word_vectors
@@ -306,7 +306,7 @@ class _Lexicon:
         ]
         self._typos = TypoIndex(sorted(self._exact), MIN_FUZZY_LENGTH, keep_first_letter=True)
         self._fillers = fillers - self._exact  # a filler that is also a term word is kept
-        self.forms = lru_cache(maxsize=65536)(self._forms)
+        self.forms = lru_cache(maxsize=WORD_CACHE_SIZE)(self._forms)
 
     def _forms(self, word: str) -> frozenset[str]:
         forms = {word[:n] + "*" for n in range(1, len(word) + 1) if word[:n] in self._prefixes}

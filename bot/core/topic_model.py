@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import snowballstemmer
 
-from bot.core.normalisation import normalise
+from bot.core.normalisation import PAIR_CACHE_SIZE, WORD_CACHE_SIZE, normalise
 
 BUCKETS = 1 << 18  # hashed feature slots; collisions cost little at this size
 OFF_TOPIC = "off_topic"  # the class of running messages a back-pain bot must decline
@@ -40,7 +40,7 @@ CHAR_GRAM = 4  # word pieces of this many characters (a word's edges marked by s
 _WORD_BLOCK, _PIECE_BLOCK = 0, 1
 
 log = logging.getLogger(__name__)
-_stem = lru_cache(maxsize=65536)(snowballstemmer.stemmer("english").stemWord)
+_stem = lru_cache(maxsize=WORD_CACHE_SIZE)(snowballstemmer.stemmer("english").stemWord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ def _hash(text: str) -> int:
     return zlib.crc32(text.encode("utf-8")) % BUCKETS
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def _word_features(word: str) -> tuple[int, tuple[int, ...]]:
     """A word's stem slot and its pieces' slots (cached: chat reuses few words)."""
     marked = f" {word} "
@@ -66,7 +66,7 @@ def _word_features(word: str) -> tuple[int, tuple[int, ...]]:
     return _hash(f"w:{_stem(word)}"), pieces
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=PAIR_CACHE_SIZE)
 def _pair_slot(first: str, second: str) -> int:
     """The slot of two neighbouring words' stems (cached: chat reuses few pairs)."""
     return _hash(f"b:{_stem(first)} {_stem(second)}")

@@ -22,6 +22,7 @@ is the topic's probability in percent.
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -135,9 +136,12 @@ Phrasing = tuple[int, str, tuple[str, ...]]  # its intent's index, the text, its
 
 
 def library_phrasings(intents: Sequence[Intent]) -> list[Phrasing]:
-    """Each intent's question and examples, normalised once (for the index and the classifier)."""
+    """Each intent's question and examples, normalised once (for the index and the classifier).
+
+    Their words are interned: the index keeps them all, and a few thousand distinct words
+    recur across 11,000 phrasings at 1,000 intents (6 MB of copies otherwise)."""
     return [
-        (index, phrasing, normalise(phrasing).words)
+        (index, phrasing, tuple(map(sys.intern, normalise(phrasing).words)))
         for index, intent in enumerate(intents)
         for phrasing in dict.fromkeys((intent.question, *intent.examples))
     ]

@@ -41,13 +41,14 @@ def main() -> None:
     with topic_model.REAL_MESSAGES_FILE.open("w", encoding="utf-8") as file:
         for item in real_messages():
             file.write(json.dumps(item, ensure_ascii=False) + "\n")
-    topic_model.real_examples.cache_clear()
+    topic_model._real_examples_digest.cache_clear()
     library = load_library(ROOT / "content")
-    examples = topic_model.training_examples(phrasing_examples(library.intents))
+    phrasings = phrasing_examples(library.intents)
+    examples = topic_model.training_examples(phrasings)
     started = time.perf_counter()
     model = topic_model.TopicModel.train(examples)
     print(f"trained on {len(examples)} messages in {time.perf_counter() - started:.2f} s")
-    model.save(topic_model.MODEL_FILE, topic_model.digest(examples))
+    model.save(topic_model.MODEL_FILE, topic_model.digest(phrasings))
     print(f"wrote {topic_model.REAL_MESSAGES_FILE.name} and {topic_model.MODEL_FILE.name}")
 
 

@@ -242,10 +242,12 @@ _model_folder: Path | None = None  # where trained models are kept on disk (None
 _KEPT_MODELS = 3  # the last few used: an admin undoing an edit finds the model kept
 
 
-@cache
 def real_examples() -> tuple[Example, ...]:
     """Real members' messages with their agreed topic: the train part of the real questions
-    (tests/data/real_questions/, copied here by `python bench/train_topic_model.py`)."""
+    (tests/data/real_questions/, copied here by `python bench/train_topic_model.py`).
+
+    Read afresh when a model is trained, not kept: their words are 3 MB, and a library whose
+    model exists needs only their digest."""
     lines = REAL_MESSAGES_FILE.read_text(encoding="utf-8").splitlines()
     items = [json.loads(line) for line in lines if line.strip()]
     return tuple((normalise(item["text"]).words, item["topic"]) for item in items)
@@ -256,9 +258,16 @@ def training_examples(phrasings: Sequence[Example]) -> tuple[Example, ...]:
     return (*phrasings, *real_examples())
 
 
-def digest(examples: Sequence[Example]) -> str:
-    """A fingerprint of training data: the same data gives the same model."""
-    return hashlib.sha256(json.dumps(examples).encode("utf-8")).hexdigest()
+@cache
+def _real_examples_digest() -> str:
+    return hashlib.sha256(json.dumps(real_examples()).encode("utf-8")).hexdigest()
+
+
+def digest(phrasings: Sequence[Example]) -> str:
+    """A fingerprint of the data a library's model learns from (its phrasings and the real
+    messages): the same data gives the same model."""
+    data = f"{json.dumps(phrasings)}\n{_real_examples_digest()}"
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
 def keep_trained_models_in(folder: Path | None) -> None:
@@ -279,11 +288,10 @@ def topic_model_for(phrasings: Sequence[Example]) -> TopicModel:
     is unchanged: from this process, the one shipped for the shipped library
     (topic_model.npz), or one kept on disk by an earlier start (`keep_trained_models_in`).
     """
-    examples = training_examples(phrasings)
-    key = digest(examples)
+    key = digest(phrasings)
     model = _recent.pop(key, None) or TopicModel.load(MODEL_FILE, key) or _load_kept(key)
     if model is None:
-        model = TopicModel.train(examples)
+        model = TopicModel.train(training_examples(phrasings))
         _keep(model, key)
     _recent[key] = model
     while len(_recent) > _RECENT_MODELS:

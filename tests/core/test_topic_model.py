@@ -11,7 +11,7 @@ import pytest
 from bot.core import topic_model
 from bot.core.matching import phrasing_examples
 from bot.core.normalisation import normalise
-from bot.core.topic_model import TopicModel, TopicTraining, digest, training_examples
+from bot.core.topic_model import TopicModel, TopicTraining, digest
 from tests.helpers import shipped_library
 
 
@@ -26,8 +26,8 @@ def test_the_shipped_real_messages_are_the_train_part_verbatim_with_addresses() 
 
 def test_the_shipped_model_was_trained_on_the_shipped_library() -> None:
     # Edit the library or the real questions, then: python bench/train_topic_model.py
-    examples = training_examples(phrasing_examples(shipped_library().intents))
-    assert TopicModel.load(topic_model.MODEL_FILE, digest(examples)) is not None
+    phrasings = phrasing_examples(shipped_library().intents)
+    assert TopicModel.load(topic_model.MODEL_FILE, digest(phrasings)) is not None
 
 
 TOY_TEXTS = {
@@ -88,7 +88,7 @@ def forget_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_model_trained_for_an_admins_library_loads_at_the_next_start(kept_in, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     trained = topic_model.topic_model_for(admin_phrasings("standing desk"))
     assert [p.name for p in kept_in.iterdir()] == [
-        f"topic-model-{digest(training_examples(admin_phrasings('standing desk')))[:16]}.npz"
+        f"topic-model-{digest(admin_phrasings('standing desk'))[:16]}.npz"
     ]
     forget_this_process(monkeypatch)
     loaded = topic_model.topic_model_for(admin_phrasings("standing desk"))
@@ -103,7 +103,7 @@ def test_a_damaged_kept_model_is_trained_again_and_replaced(kept_in, caplog) -> 
     topic_model._recent.clear()
     model = topic_model.topic_model_for(admin_phrasings("foam roller"))
     assert "Could not read the kept topic model" in caplog.text
-    assert model.topics and TopicModel.load(kept, digest(training_examples(admin_phrasings("foam roller"))))
+    assert model.topics and TopicModel.load(kept, digest(admin_phrasings("foam roller")))
 
 
 def test_a_folder_that_cannot_be_written_costs_a_warning_not_the_model(tmp_path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +126,7 @@ def test_only_the_last_few_models_are_kept(kept_in) -> None:  # type: ignore[no-
 def test_a_kept_model_used_again_is_kept_longest(kept_in, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     for word in ("bike", "swim", "yoga"):
         topic_model.topic_model_for(admin_phrasings(word))
-    bike = kept_in / f"topic-model-{digest(training_examples(admin_phrasings('bike')))[:16]}.npz"
+    bike = kept_in / f"topic-model-{digest(admin_phrasings('bike'))[:16]}.npz"
     for path in kept_in.iterdir():
         os.utime(path, (2_000_000, 2_000_000))  # long ago
     os.utime(bike, (1_000_000, 1_000_000))  # the oldest

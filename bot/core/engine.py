@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.core.content import Intent, Library
 from bot.core.conversation import ConversationMemory
 from bot.core.feedback import MessageRecorder, NoRecording
-from bot.core.matching import SMALLTALK, IntentMatcher, MatchResult
+from bot.core.matching import SMALLTALK, IntentMatcher, MatchResult, RankedIntent
 from bot.core.normalisation import MAX_MESSAGE_CHARS, NormalisedText, PhraseSet, normalise
 from bot.core.red_flag_model import shipped_red_flag_model
 from bot.core.replies import safety_notice, suggestions_for
@@ -215,7 +215,7 @@ class Engine:
             return Reply(
                 answered=False, topic=safety.topic, score=score, safety=safety, explanation=explanation
             )
-        candidates = self._suggestions(prepared, match, text)
+        candidates = self._suggestions(match)
         return Reply(
             answered=False,
             score=score,
@@ -227,12 +227,11 @@ class Engine:
         )
 
     @staticmethod
-    def _suggestions(prepared: PreparedLibrary, match: MatchResult, text: NormalisedText) -> list[Intent]:
+    def _suggestions(match: MatchResult) -> list[Intent]:
         """Questions to offer when not sure. When the classifier reads the message as off topic
         but its words name the back or pain ("back's been sore 3 weeks now"), the word
         matcher's nearest questions: such a member is not told the bot only helps with backs."""
-        candidates = _offerable(match)
-        return candidates or _offerable(prepared.matcher.match(text))
+        return _offerable(match.ranked) or _offerable(match.word_ranking())
 
     def _confident(self, match: MatchResult, safety: SafetyNotice | None) -> bool:
         """Whether the best match is sure enough to be given as an answer."""
@@ -277,10 +276,10 @@ class _Reading:
     follow_up: bool = False
 
 
-def _offerable(match: MatchResult) -> list[Intent]:
-    """The match's advice intents that are near enough to offer as "did you mean"."""
-    ranked = [r.intent for r in match.ranked if r.score >= SUGGEST_THRESHOLD and r.intent.topic != SMALLTALK]
-    return ranked[:MAX_SUGGESTIONS]
+def _offerable(ranked: tuple[RankedIntent, ...]) -> list[Intent]:
+    """The advice intents near enough to offer as "did you mean"."""
+    near = [r.intent for r in ranked if r.score >= SUGGEST_THRESHOLD and r.intent.topic != SMALLTALK]
+    return near[:MAX_SUGGESTIONS]
 
 
 def _leans_back(text: NormalisedText) -> bool:

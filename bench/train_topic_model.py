@@ -41,7 +41,6 @@ def main() -> None:
     with topic_model.REAL_MESSAGES_FILE.open("w", encoding="utf-8") as file:
         for item in real_messages():
             file.write(json.dumps(item, ensure_ascii=False) + "\n")
-    topic_model._real_examples_digest.cache_clear()
     library = load_library(ROOT / "content")
     phrasings = phrasing_examples(library.intents)
     examples = topic_model.training_examples(phrasings)

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA
 
 MAX_MESSAGE_CHARS = 4000  # matching reads no further (it bounds its work); the red-flag screen reads all
-# Bounds of the per-word caches (stems, features, typo look-ups) that every reader keeps: a
+# Bound of the per-word caches (stems, features, typo look-ups) that every reader keeps: a
 # chat's working vocabulary. On 3,572 real messages, 95% of words hit at 8,192 entries, as
-# with no bound; word pairs repeat less (42% at 8,192, 60% with no bound). Unbounded, a bot
-# grew from 69 to 228 MB over 20,000 messages full of new words; bounded, to 90 MB (core bench).
+# with no bound. Unbounded (and with a cache per word pair), a bot grew from 69 to 228 MB
+# over 20,000 messages full of new words; bounded, to 90 MB (bench/core_bench.py).
 WORD_CACHE_SIZE = 8192
-PAIR_CACHE_SIZE = 16384
 
 # Links, Discord markup (<@123>, <:emoji:123>), @handles and emoji all become a space.
 _NOISE = re.compile(

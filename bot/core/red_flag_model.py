@@ -14,8 +14,7 @@ and shipped with the package (red_flag_model.npz); nothing is downloaded at run 
 from __future__ import annotations
 
 import math
-import zlib
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache, lru_cache
@@ -24,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.normalisation import PAIR_CACHE_SIZE, WORD_CACHE_SIZE, NormalisedText
+from bot.core.feature_hashing import BUCKETS, PairHalves, pair_halves, pair_slots, slot
+from bot.core.normalisation import WORD_CACHE_SIZE, NormalisedText
 
 MODEL_FILE = Path(__file__).with_name("red_flag_model.npz")
-BUCKETS = 1 << 18  # hashed feature slots; collisions cost little at this size
 PREFIX_LENGTH = 5  # a long word also counts by its beginning: "paralysed", "paralysis" share "paral"
 # A word also counts by its four-letter pieces, its edges marked: typos and lay spellings
 # ("numbess", "tingly") share most pieces with the words training saw. Out of fold on the
@@ -50,7 +49,7 @@ def features(words: Sequence[str]) -> list[int]:
 
 
 def _feature_set(words: tuple[str, ...]) -> set[int]:
-    return set().union(*map(_word_ids, words), map(_pair_id, words, words[1:]))
+    return set().union(*map(_word_ids, words), pair_slots(list(map(_pair_halves, words))))
 
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)
@@ -58,18 +57,16 @@ def _word_ids(word: str) -> tuple[int, ...]:
     """The word's own feature, its pieces' and, for a long word, its beginning's (cached:
     words repeat)."""
     marked = f"<{word}>"
-    pieces = (_hash(f"g:{marked[i : i + PIECE_LENGTH]}") for i in range(len(marked) - PIECE_LENGTH + 1))
-    beginning = (_hash(f"p:{word[:PREFIX_LENGTH]}"),) if len(word) > PREFIX_LENGTH else ()
-    return _hash(f"w:{word}"), *beginning, *pieces
+    pieces = (slot(f"g:{marked[i : i + PIECE_LENGTH]}") for i in range(len(marked) - PIECE_LENGTH + 1))
+    beginning = (slot(f"p:{word[:PREFIX_LENGTH]}"),) if len(word) > PREFIX_LENGTH else ()
+    return slot(f"w:{word}"), *beginning, *pieces
 
 
-@lru_cache(maxsize=PAIR_CACHE_SIZE)
+_pair_halves: Callable[[str], PairHalves] = lru_cache(maxsize=WORD_CACHE_SIZE)(pair_halves)
+
+
 def _pair_id(first: str, second: str) -> int:
-    return _hash(f"b:{first} {second}")
-
-
-def _hash(key: str) -> int:
-    return zlib.crc32(key.encode()) % BUCKETS
+    return pair_slots((_pair_halves(first), _pair_halves(second)))[0]
 
 
 def sentence_pieces(text: NormalisedText) -> list[tuple[str, ...]]:

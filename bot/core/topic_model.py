@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import zipfile
-import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import snowballstemmer
 
-from bot.core.normalisation import PAIR_CACHE_SIZE, WORD_CACHE_SIZE, normalise
+from bot.core.feature_hashing import BUCKETS, PairHalves, pair_halves, pair_slots, slot
+from bot.core.normalisation import WORD_CACHE_SIZE, normalise
 
-BUCKETS = 1 << 18  # hashed feature slots; collisions cost little at this size
 OFF_TOPIC = "off_topic"  # the class of running messages a back-pain bot must decline
 CHAR_GRAM = 4  # word pieces of this many characters (a word's edges marked by spaces)
 _WORD_BLOCK, _PIECE_BLOCK = 0, 1
@@ -52,24 +51,18 @@ class TopicTraining:
     learning_rate: float = 0.5
 
 
-def _hash(text: str) -> int:
-    return zlib.crc32(text.encode("utf-8")) % BUCKETS
-
-
 @lru_cache(maxsize=WORD_CACHE_SIZE)
 def _word_features(word: str) -> tuple[int, tuple[int, ...]]:
     """A word's stem slot and its pieces' slots (cached: chat reuses few words)."""
     marked = f" {word} "
-    pieces = tuple(
-        _hash(f"c:{marked[i : i + CHAR_GRAM]}") for i in range(max(1, len(marked) - CHAR_GRAM + 1))
-    )
-    return _hash(f"w:{_stem(word)}"), pieces
+    pieces = tuple(slot(f"c:{marked[i : i + CHAR_GRAM]}") for i in range(max(1, len(marked) - CHAR_GRAM + 1)))
+    return slot(f"w:{_stem(word)}"), pieces
 
 
-@lru_cache(maxsize=PAIR_CACHE_SIZE)
-def _pair_slot(first: str, second: str) -> int:
-    """The slot of two neighbouring words' stems (cached: chat reuses few pairs)."""
-    return _hash(f"b:{_stem(first)} {_stem(second)}")
+@lru_cache(maxsize=WORD_CACHE_SIZE)
+def _stem_pair_halves(word: str) -> PairHalves:
+    """The word's stem as half of a pair of neighbouring stems (cached: words repeat)."""
+    return pair_halves(_stem(word))
 
 
 Blocks = tuple[tuple[np.ndarray, np.ndarray], ...]  # per block: slots and their counts
@@ -83,7 +76,7 @@ def raw_features(words: Sequence[str]) -> Blocks:
         stem_slot, piece_slots = _word_features(word)
         stems[stem_slot] += 1
         pieces.update(piece_slots)
-    stems.update(map(_pair_slot, words, words[1:]))
+    stems.update(pair_slots(list(map(_stem_pair_halves, words))))
     return tuple(
         (
             np.fromiter(block.keys(), dtype=np.int64, count=len(block)),

@@ -436,7 +436,6 @@ class IntentMatcher:
         for ids in postings.values():
             ids.extend(n + k for k in sorted({int(self._phrasing_k[pid]) for pid in ids}))
         self._postings = {s: np.array(ids, dtype=np.int32) for s, ids in postings.items()}
-        self._posting_weights = {s: np.full(len(ids), self._idf[s]) for s, ids in postings.items()}
         self._intent_pids = [np.arange(a, b) for a, b in zip(self._starts, self._ends, strict=True)]
         phrasing_total = np.array([math.fsum(self._idf[s] for s in stems) for stems in stems_per_phrasing])
         # score = (shared / phrasing total) ** e * (shared / message total) ** (1 - e); the
@@ -482,9 +481,10 @@ class IntentMatcher:
         """Weighted word overlap with every phrasing, and every intent's coverage of the message."""
         message_total = math.fsum(self._idf.get(s, self._unknown_idf) for s in stems)
         n = len(self._phrasing_divisor)
-        ids = np.concatenate([self._postings[s] for s in known])
-        weights = np.concatenate([self._posting_weights[s] for s in known])
-        shared = np.bincount(ids, weights=weights, minlength=n + len(self._indexed))
+        postings = [self._postings[s] for s in known]
+        # Each posting weighs its stem's idf: repeated here, not stored per posting.
+        weights = np.repeat([self._idf[s] for s in known], [len(ids) for ids in postings])
+        shared = np.bincount(np.concatenate(postings), weights=weights, minlength=n + len(self._indexed))
         exponent = self._tuning.phrasing_coverage_exponent
         scores = shared[:n] / self._phrasing_divisor * (1 / message_total) ** (1 - exponent)
         return _Overlap(scores, shared[n:] / message_total)

@@ -102,15 +102,14 @@ class TopicModel:
         self._slots = slots
         self._row = np.full(BUCKETS, -1, dtype=np.int32)  # slot -> row of `weights`, -1 if unseen
         self._row[slots] = np.arange(len(slots), dtype=np.int32)
-        self._idf = np.zeros(BUCKETS, dtype=np.float32)
-        self._idf[slots] = idf
+        self._idf = np.append(idf, np.float32(0.0))  # by row; row -1 (unseen) reads the final 0
         self._weights = weights
         self._bias = bias
 
     def probabilities(self, words: Sequence[str]) -> np.ndarray:
         """One probability per topic (in `topics` order), summing to 1."""
-        slots, values = _tfidf(raw_features(words), self._idf)
-        rows = self._row[slots]
+        by_row = tuple((self._row[slots], counts) for slots, counts in raw_features(words))
+        rows, values = _tfidf(by_row, self._idf)
         seen = rows >= 0
         scores = self._bias + values[seen] @ self._weights[rows[seen]]
         probabilities: np.ndarray = _softmax(scores[None, :])[0]
@@ -137,7 +136,7 @@ class TopicModel:
             digest=data_digest,
             topics=np.array(self.topics),
             slots=self._slots,
-            idf=self._idf[self._slots],
+            idf=self._idf[:-1],
             weights=self._weights,
             bias=self._bias,
         )
@@ -164,7 +163,8 @@ def _idf(counted: list[Blocks], documents: int) -> np.ndarray:
 
 
 def _tfidf(counted: Blocks, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sparse features: slots and values, each block sublinear-tf times idf, unit length."""
+    """Sparse features: positions and values, each block sublinear-tf times idf, unit length.
+    Positions index `idf`: slots in training, the model's rows when it reads a message."""
     all_slots: list[np.ndarray] = []
     all_values: list[np.ndarray] = []
     for slots, counts in counted:

@@ -20,13 +20,13 @@ PairHalves = tuple[int, bytes]  # a word as a pair's first (running CRC) and as 
 
 def slot(feature: str) -> int:
     """The slot of a feature's text."""
-    return zlib.crc32(feature.encode("utf-8")) % BUCKETS
+    return zlib.crc32(feature.encode()) % BUCKETS
 
 
 def pair_halves(word: str) -> PairHalves:
     """What a pair needs of a word: as its first, the running CRC of "b:word "; as its
     second, the word's bytes (callers cache this per word)."""
-    return zlib.crc32(f"b:{word} ".encode()), word.encode("utf-8")
+    return zlib.crc32(f"b:{word} ".encode()), word.encode()
 
 
 def pair_slots(words: Sequence[PairHalves]) -> list[int]:

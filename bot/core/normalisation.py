@@ -17,7 +17,8 @@ MAX_MESSAGE_CHARS = 4000  # matching reads no further (it bounds its work); the 
 # Bound of the per-word caches (stems, features, typo look-ups) that every reader keeps: a
 # chat's working vocabulary. On 3,572 real messages, 95% of words hit at 8,192 entries, as
 # with no bound. Unbounded (and with a cache per word pair), a bot grew from 69 to 228 MB
-# over 20,000 messages full of new words; bounded, to 90 MB (bench/core_bench.py).
+# over 20,000 messages full of new words; bounded (and with no pair caches), to 81 MB
+# (bench/core_bench.py).
 WORD_CACHE_SIZE = 8192
 
 # Links, Discord markup (<@123>, <:emoji:123>), @handles and emoji all become a space.

@@ -144,9 +144,14 @@ class RedFlagScreener:
 
     def _file_patterns(self) -> None:
         """File each pattern under the keys of its most selective group: a message can only
-        match patterns filed under one of its words."""
+        match patterns filed under one of its words. Each pattern's groups also get a bit
+        each, set in every key word's mask, so a message rules out in one operation the
+        patterns some group of which has no key word in it."""
         self._patterns_by_key: dict[str, list[int]] = {}
         self._pattern_owner: list[tuple[int, bool, Pattern]] = []  # (sign index, is mention, pattern)
+        self._pattern_bits: list[int] = []  # per pattern, the bits of its groups
+        self._key_bits: dict[str, int] = {}  # per key word, the bits of the groups it keys
+        bit = 1
         for index, compiled in enumerate(self._signs):
             for is_mention, patterns in ((False, compiled.match), (True, compiled.mention)):
                 for pattern in patterns:
@@ -154,6 +159,12 @@ class RedFlagScreener:
                     for key in key_group.by_key:
                         self._patterns_by_key.setdefault(key, []).append(len(self._pattern_owner))
                     self._pattern_owner.append((index, is_mention, pattern))
+                    self._pattern_bits.append(0)
+                    for group in pattern:
+                        self._pattern_bits[-1] |= bit
+                        for key in group.by_key:
+                            self._key_bits[key] = self._key_bits.get(key, 0) | bit
+                        bit <<= 1
 
     def _all_terms(self) -> list[Term]:
         """Every term the screen looks for, so the lexicon knows every word of them."""
@@ -181,7 +192,12 @@ class RedFlagScreener:
         words = self._lexicon.read(text)
         candidates: dict[int, tuple[list[Pattern], list[Pattern]]] = {}
         numbers = {n for word in words.index for n in self._patterns_by_key.get(word, ())}
+        present = 0  # the bits of the groups that have a key word in the message
+        for word in words.index:
+            present |= self._key_bits.get(word, 0)
         for number in sorted(numbers):
+            if self._pattern_bits[number] & ~present:
+                continue  # some group of the pattern has no key word here: the common case
             sign_index, is_mention, pattern = self._pattern_owner[number]
             candidates.setdefault(sign_index, ([], []))[is_mention].append(pattern)
         about_pain = _occurs(self._pain_context, words)
@@ -437,9 +453,6 @@ def _covered(group: _Group, words: _Words) -> frozenset[int]:
 
 def _pattern_matches(pattern: Pattern, words: _Words, window: int) -> list[_Span]:
     """Each occurrence where a term of every group lies within `window` of the first group's."""
-    present = words.index.keys()
-    if not all(not group.by_key.keys().isdisjoint(present) for group in pattern):
-        return []  # some group has no term starting here: the common, cheap case
     group_spans = []
     for group in pattern:
         spans = sorted({(s, s + len(t) - 1) for t in _present(group, words) for s in _find(t, words)})

@@ -58,9 +58,10 @@ Term = tuple[str, ...]  # a term's words; "numb*" is a prefix, "#50-99" a number
 @dataclass(frozen=True, slots=True)
 class _Group:
     """Alternative terms, filed by their key word (the word fewest terms share: "pee" in
-    "could not pee"), so a message looks only at the few terms whose key it contains."""
+    "could not pee") and then by their next rarest word ("" for a one-word term), so a
+    message looks only at the few terms both of whose filing words it contains."""
 
-    by_key: dict[str, tuple[Term, ...]]
+    by_key: dict[str, dict[str, tuple[Term, ...]]]
 
 
 Pattern = list[_Group]  # term groups that must all occur close together
@@ -172,7 +173,7 @@ class RedFlagScreener:
         groups += [g for s in self._signs for g in (s.unless, s.other_senses)]
         groups += [self._pain_context, self._leg_terms, self._body_function_terms]
         groups += [self._negations, self._reassurances, self._hedges]
-        return [t for g in groups for ts in g.by_key.values() for t in ts]
+        return [t for g in groups for filed in g.by_key.values() for ts in filed.values() for t in ts]
 
     def screen(self, text: NormalisedText, *, pain_earlier: bool = False) -> Screening:
         """Find the red-flag signs in a normalised message.
@@ -266,18 +267,33 @@ class _Grouper:
         return [self.group(group) for group in groups]
 
     def group(self, raw_terms: Sequence[str]) -> _Group:
-        by_key: dict[str, list[Term]] = {}
+        by_key: dict[str, dict[str, list[Term]]] = {}
         for raw in raw_terms:
             term = _compile_term(raw)
             if term:
-                key = min(term, key=lambda word: (self._frequency[word], -len(word)))
-                by_key.setdefault(key, []).append(term)
-        return _Group({key: tuple(terms) for key, terms in by_key.items()})
+                key, second, *_ = (*sorted(dict.fromkeys(term), key=self._rarity), "")
+                by_key.setdefault(key, {}).setdefault(second, []).append(term)
+        return _Group(
+            {key: {second: tuple(terms) for second, terms in filed.items()} for key, filed in by_key.items()}
+        )
+
+    def _rarity(self, word: str) -> tuple[int, int]:
+        """Fewest terms first; among those, the longest word."""
+        return self._frequency[word], -len(word)
 
 
 def _present(group: _Group, words: _Words) -> list[Term]:
-    """The group's terms whose key word the message has: the only ones that can occur."""
-    return [t for key in group.by_key.keys() & words.index.keys() for t in group.by_key[key]]
+    """The group's terms whose filing words the message has: the only ones that can occur.
+    Two set intersections per key word, not a look-up per term (most terms of a concept
+    share their key word with many others)."""
+    present = words.index.keys()
+    terms: list[Term] = []
+    for key in group.by_key.keys() & present:
+        filed = group.by_key[key]
+        terms += filed.get("", ())
+        for second in filed.keys() & present:
+            terms += filed[second]
+    return terms
 
 
 def _occurs(group: _Group, words: _Words) -> bool:

@@ -160,12 +160,13 @@ class RedFlagScreener:
                     for key in key_group.by_key:
                         self._patterns_by_key.setdefault(key, []).append(len(self._pattern_owner))
                     self._pattern_owner.append((index, is_mention, pattern))
-                    self._pattern_bits.append(0)
+                    bits = 0
                     for group in pattern:
-                        self._pattern_bits[-1] |= bit
+                        bits |= bit
                         for key in group.by_key:
                             self._key_bits[key] = self._key_bits.get(key, 0) | bit
                         bit <<= 1
+                    self._pattern_bits.append(bits)
 
     def _all_terms(self) -> list[Term]:
         """Every term the screen looks for, so the lexicon knows every word of them."""

@@ -52,17 +52,13 @@ class TopicTraining:
 
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)
-def _word_features(word: str) -> tuple[int, tuple[int, ...]]:
-    """A word's stem slot and its pieces' slots (cached: chat reuses few words)."""
+def _word_features(word: str) -> tuple[int, tuple[int, ...], PairHalves]:
+    """A word's stem slot, its pieces' slots, and its stem as half of a pair of neighbouring
+    stems (cached: chat reuses few words)."""
+    stem = _stem(word)
     marked = f" {word} "
     pieces = tuple(slot(f"c:{marked[i : i + CHAR_GRAM]}") for i in range(max(1, len(marked) - CHAR_GRAM + 1)))
-    return slot(f"w:{_stem(word)}"), pieces
-
-
-@lru_cache(maxsize=WORD_CACHE_SIZE)
-def _stem_pair_halves(word: str) -> PairHalves:
-    """The word's stem as half of a pair of neighbouring stems (cached: words repeat)."""
-    return pair_halves(_stem(word))
+    return slot(f"w:{stem}"), pieces, pair_halves(stem)
 
 
 Blocks = tuple[tuple[np.ndarray, np.ndarray], ...]  # per block: slots and their counts
@@ -72,11 +68,11 @@ def raw_features(words: Sequence[str]) -> Blocks:
     """Slot counts of a message's stems and stem pairs, and of its word pieces."""
     stems: Counter[int] = Counter()
     pieces: Counter[int] = Counter()
-    for word in words:
-        stem_slot, piece_slots = _word_features(word)
+    features = list(map(_word_features, words))
+    for stem_slot, piece_slots, _ in features:
         stems[stem_slot] += 1
         pieces.update(piece_slots)
-    stems.update(pair_slots(list(map(_stem_pair_halves, words))))
+    stems.update(pair_slots([halves for _, _, halves in features]))
     return tuple(
         (
             np.fromiter(block.keys(), dtype=np.int64, count=len(block)),

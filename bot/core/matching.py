@@ -86,7 +86,8 @@ class RankedIntent:
 
 @dataclass(frozen=True, slots=True)
 class MatchResult:
-    """Intents ranked best first (a few at most), or none with `off_topic` set."""
+    """Intents ranked best first (a few at most), or none with `off_topic` set. Scores in
+    `ranked` are the topic's probability in percent; in `word_ranking`, the words' fit."""
 
     ranked: tuple[RankedIntent, ...]
     off_topic: bool = False

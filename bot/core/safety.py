@@ -446,11 +446,14 @@ def _occurrences(patterns: list[Pattern], compiled: _CompiledSign, words: _Words
     that no `unless` term lies near."""
     sign, window = compiled.sign, compiled.sign.window
     spans = [span for pattern in patterns for span in _pattern_matches(pattern, words, window)]
-    if sign.same_sentence:
-        spans = [s for s in spans if words.sentence[s.first] == words.sentence[s.last]]
     if spans and compiled.other_senses.by_key:
         elsewhere = _covered(compiled.other_senses, words)
-        spans = [span for span in spans if elsewhere.isdisjoint(span.matched)]
+        if any(not elsewhere.isdisjoint(span.matched) for span in spans):
+            # Matched again without those words: "painkillers kicked in" takes its pain word
+            # out too, so a fall nearby is matched with the next pain word, not dropped.
+            spans = [s for pattern in patterns for s in _pattern_matches(pattern, words, window, elsewhere)]
+    if sign.same_sentence:
+        spans = [s for s in spans if words.sentence[s.first] == words.sentence[s.last]]
     if not spans or not compiled.unless.by_key:
         return spans
     cancels = _sorted_starts(compiled.unless, words)
@@ -468,11 +471,15 @@ def _covered(group: _Group, words: _Words) -> frozenset[int]:
     )
 
 
-def _pattern_matches(pattern: Pattern, words: _Words, window: int) -> list[_Span]:
-    """Each occurrence where a term of every group lies within `window` of the first group's."""
+def _pattern_matches(
+    pattern: Pattern, words: _Words, window: int, excluded: frozenset[int] = frozenset()
+) -> list[_Span]:
+    """Each occurrence where a term of every group lies within `window` of the first group's,
+    using no word at an `excluded` position."""
     group_spans = []
     for group in pattern:
-        spans = sorted({(s, s + len(t) - 1) for t in _present(group, words) for s in _find(t, words)})
+        found = {(s, s + len(t) - 1) for t in _present(group, words) for s in _find(t, words)}
+        spans = sorted(span for span in found if excluded.isdisjoint(range(span[0], span[1] + 1)))
         if not spans:
             return []
         group_spans.append(spans)

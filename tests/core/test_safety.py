@@ -253,6 +253,34 @@ def test_a_word_in_its_other_sense_does_not_count_but_the_same_word_elsewhere_do
     assert "trauma" in [s.id for s in told.fired]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my training plan fell apart this month and my lower back aches",
+        "everything is falling apart, my back hurts after every run",
+        "I fell ill with flu last week and now my back is sore",
+        "once the painkillers kicked in my back ache eased off",
+        "it slipped my mind to stretch, back is sore today",
+        "my race plans fell through and my back still hurts",
+    ],
+)
+def test_idioms_of_falling_are_not_a_fall(screener: RedFlagScreener, text: str) -> None:
+    assert "trauma" not in [s.id for s in screen(screener, text).fired]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my plans fell apart after I fell on the ice and hurt my back",
+        "I fell ill and then slipped on the stairs, my back hurts",
+        "got kicked in the back at football and it really hurts",
+        "the painkillers kicked in but I fell off my bike again and my back is agony",
+    ],
+)
+def test_a_real_fall_beside_an_idiom_still_fires(screener: RedFlagScreener, text: str) -> None:
+    assert "trauma" in [s.id for s in screen(screener, text).fired]
+
+
 def test_sore_quads_after_a_marathon_are_not_a_red_flag(screener: RedFlagScreener) -> None:
     assert not screen(screener, "I could not walk for two days after the marathon, my quads were shot").fired
 

@@ -445,15 +445,16 @@ def _occurrences(patterns: list[Pattern], compiled: _CompiledSign, words: _Words
     """Every occurrence of the patterns that uses no word of an `other_senses` phrase and
     that no `unless` term lies near."""
     sign, window = compiled.sign, compiled.sign.window
-    spans = [span for pattern in patterns for span in _pattern_matches(pattern, words, window)]
+    sentence = words.sentence if sign.same_sentence else None
+    spans = [span for pattern in patterns for span in _pattern_matches(pattern, words, window, sentence)]
     if spans and compiled.other_senses.by_key:
         elsewhere = _covered(compiled.other_senses, words)
         if any(not elsewhere.isdisjoint(span.matched) for span in spans):
             # Matched again without those words: "painkillers kicked in" takes its pain word
             # out too, so a fall nearby is matched with the next pain word, not dropped.
-            spans = [s for pattern in patterns for s in _pattern_matches(pattern, words, window, elsewhere)]
-    if sign.same_sentence:
-        spans = [s for s in spans if words.sentence[s.first] == words.sentence[s.last]]
+            spans = [s for p in patterns for s in _pattern_matches(p, words, window, sentence, elsewhere)]
+    if sentence is not None:  # a term itself may run on past a sentence's end
+        spans = [s for s in spans if sentence[s.first] == sentence[s.last]]
     if not spans or not compiled.unless.by_key:
         return spans
     cancels = _sorted_starts(compiled.unless, words)
@@ -472,10 +473,15 @@ def _covered(group: _Group, words: _Words) -> frozenset[int]:
 
 
 def _pattern_matches(
-    pattern: Pattern, words: _Words, window: int, excluded: frozenset[int] = frozenset()
+    pattern: Pattern,
+    words: _Words,
+    window: int,
+    sentence: list[int] | None = None,
+    excluded: frozenset[int] = frozenset(),
 ) -> list[_Span]:
-    """Each occurrence where a term of every group lies within `window` of the first group's,
-    using no word at an `excluded` position."""
+    """Each occurrence where a term of every group lies within `window` of the first group's
+    (given the words' `sentence` numbers, in its sentence), using no word at an `excluded`
+    position."""
     group_spans = []
     for group in pattern:
         found = {(s, s + len(t) - 1) for t in _present(group, words) for s in _find(t, words)}
@@ -488,7 +494,7 @@ def _pattern_matches(
     for anchor in group_spans[0]:
         chosen = [anchor]
         for spans, group_starts in zip(group_spans[1:], starts[1:], strict=True):
-            nearest = _nearest(spans, group_starts, anchor[0], window)
+            nearest = _nearest(spans, group_starts, anchor[0], window, sentence)
             if nearest is None:
                 break
             chosen.append(nearest)
@@ -499,11 +505,24 @@ def _pattern_matches(
 
 
 def _nearest(
-    spans: list[tuple[int, int]], starts: list[int], position: int, window: int
+    spans: list[tuple[int, int]],
+    starts: list[int],
+    position: int,
+    window: int,
+    sentence: list[int] | None = None,
 ) -> tuple[int, int] | None:
-    """The span starting nearest `position` (the earlier on a tie), if within `window`."""
+    """The span starting nearest `position` (the earlier on a tie), if within `window` and,
+    given the words' `sentence` numbers, in the same sentence. Those numbers only grow, so
+    the nearest in the sentence is still one of the two spans around `position`: "Legs
+    tired. Now numbness creeping to both my calves" pairs the numbness with the calves."""
     i = bisect_left(starts, position)
-    options = [j for j in (i - 1, i) if 0 <= j < len(spans) and abs(starts[j] - position) <= window]
+    options = [
+        j
+        for j in (i - 1, i)
+        if 0 <= j < len(spans)
+        and abs(starts[j] - position) <= window
+        and (sentence is None or sentence[starts[j]] == sentence[position])
+    ]
     if not options:
         return None
     return spans[min(options, key=lambda j: (abs(starts[j] - position), j))]

@@ -281,6 +281,25 @@ def test_a_real_fall_beside_an_idiom_still_fires(screener: RedFlagScreener, text
     assert "trauma" in [s.id for s in screen(screener, text).fired]
 
 
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("Back hurts. Legs tired. Now numbness everywhere, creeping slowly to both my calves", "both_legs"),
+        (
+            "Bike saddle hurt my bum. Numb today, numbness spreading, I think, all the way round into "
+            "the groin now, back aches",
+            "saddle_numbness",
+        ),
+    ],
+)
+def test_a_body_part_named_in_the_sentence_before_does_not_hide_a_sign(
+    screener: RedFlagScreener, text: str, sign: str
+) -> None:
+    # A sign whose words must share a sentence pairs each word with the nearest one in its
+    # own sentence; the nearer "legs" or "my bum" of the sentence before once hid it.
+    assert sign in [s.id for s in screen(screener, text).fired]
+
+
 def test_sore_quads_after_a_marathon_are_not_a_red_flag(screener: RedFlagScreener) -> None:
     assert not screen(screener, "I could not walk for two days after the marathon, my quads were shot").fired
 

@@ -11,7 +11,9 @@ same clause ("no numbness") or a reassurance right after it ("bladder totally no
 counts as negated. A negated sign never fires, but it is never dropped either: it produces
 a short "if you ever notice" line, because negation detection is wrong often enough that
 silence would be unsafe. `mention` patterns catch negated mentions too loose to fire on
-their own ("legs aren't weak"). Hedges ("not sure if", "not even") never negate.
+their own ("legs aren't weak"). Hedges ("not sure if", "not even") never negate. A denied
+word does not hide an emergency or urgent sign told elsewhere: "I fell, no pain at first,
+but now my back is agony" is matched again without "pain" and fires.
 
 Cost: every look-up is a dictionary hit or a binary search in a sorted list of positions,
 so screening is linear in the message's length (times a log), however it is written.
@@ -24,7 +26,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -218,6 +220,11 @@ class RedFlagScreener:
             # Loose signs (fever, a fall) need the message to be about pain too.
             usable = has_pain_context or not sign.needs_pain_context
             spans = _occurrences(match, compiled, words) if usable else []
+            if spans and sign.level.rank >= Urgency.URGENT.rank and all(map(negation.negates, spans)):
+                # The nearest word may be the one denied ("no pain at first, but now my back
+                # is agony"): matched again without denied words, the sign said elsewhere
+                # fires. Not for "soon" signs: "hopping doesn't hurt, more an ache when I sit".
+                spans = _occurrences(match, compiled, words, negation.denied) or spans
             if spans and not all(negation.negates(span) for span in spans):
                 fired.append(sign)
             elif spans or any(negation.negates(span) for span in _occurrences(mention, compiled, words)):
@@ -234,6 +241,21 @@ class _NegationScope:
         self._cues = _sorted_starts(negations, words)
         self._reassurances = _sorted_starts(reassurances, words)
         self._hedged = _covered(hedges, words)
+
+    @cached_property
+    def denied(self) -> frozenset[int]:
+        """The positions a cue or a reassurance in their clause may deny: the few words after
+        a cue, the few before a reassurance."""
+        words = self._words
+        positions: set[int] = set()
+        for cue in self._cues:
+            if cue not in self._hedged:
+                clause_last = words.clause_bounds[words.clause[cue]][1]
+                positions.update(range(cue + 1, min(cue + NEGATION_LOOKBACK, clause_last) + 1))
+        for reassurance in self._reassurances:
+            clause_first = words.clause_bounds[words.clause[reassurance]][0]
+            positions.update(range(max(reassurance - NEGATION_LOOKAHEAD, clause_first), reassurance))
+        return frozenset(positions)
 
     def negates(self, span: _Span) -> bool:
         """A cue shortly before the match or between its terms, or a reassurance after it,
@@ -441,18 +463,21 @@ class _Span:
     matched: frozenset[int]
 
 
-def _occurrences(patterns: list[Pattern], compiled: _CompiledSign, words: _Words) -> list[_Span]:
-    """Every occurrence of the patterns that uses no word of an `other_senses` phrase and
-    that no `unless` term lies near."""
+def _occurrences(
+    patterns: list[Pattern], compiled: _CompiledSign, words: _Words, avoid: frozenset[int] = frozenset()
+) -> list[_Span]:
+    """Every occurrence of the patterns that uses no word of an `other_senses` phrase nor at
+    an `avoid` position, and that no `unless` term lies near."""
     sign, window = compiled.sign, compiled.sign.window
     sentence = words.sentence if sign.same_sentence else None
-    spans = [span for pattern in patterns for span in _pattern_matches(pattern, words, window, sentence)]
+    spans = [s for pattern in patterns for s in _pattern_matches(pattern, words, window, sentence, avoid)]
     if spans and compiled.other_senses.by_key:
         elsewhere = _covered(compiled.other_senses, words)
         if any(not elsewhere.isdisjoint(span.matched) for span in spans):
             # Matched again without those words: "painkillers kicked in" takes its pain word
             # out too, so a fall nearby is matched with the next pain word, not dropped.
-            spans = [s for p in patterns for s in _pattern_matches(p, words, window, sentence, elsewhere)]
+            excluded = elsewhere | avoid
+            spans = [s for p in patterns for s in _pattern_matches(p, words, window, sentence, excluded)]
     if sentence is not None:  # a term itself may run on past a sentence's end
         spans = [s for s in spans if sentence[s.first] == sentence[s.last]]
     if not spans or not compiled.unless.by_key:

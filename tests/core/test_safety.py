@@ -300,6 +300,31 @@ def test_a_body_part_named_in_the_sentence_before_does_not_hide_a_sign(
     assert sign in [s.id for s in screen(screener, text).fired]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I fell on the ice, no pain at first but hours later my back is agony",
+        "slipped on the stairs at work, didn't hurt at the time, now my lower back is killing me",
+        "came off my bike, nothing hurt then, however today my back is really sore",
+    ],
+)
+def test_a_fall_that_did_not_hurt_at_first_still_fires(screener: RedFlagScreener, text: str) -> None:
+    # The nearest pain word was the denied one; the back pain told later fires the sign.
+    assert "trauma" in [s.id for s in screen(screener, text).fired]
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("I did not fall, my back just aches", "trauma"),
+        ("no numbness, no weakness in my legs, back aches", "both_legs"),
+    ],
+)
+def test_a_denied_sign_stays_denied(screener: RedFlagScreener, text: str, sign: str) -> None:
+    result = screen(screener, text)
+    assert not result.fired and sign in [s.id for s in result.negated]
+
+
 def test_sore_quads_after_a_marathon_are_not_a_red_flag(screener: RedFlagScreener) -> None:
     assert not screen(screener, "I could not walk for two days after the marathon, my quads were shot").fired
 

@@ -519,7 +519,7 @@ def _pattern_matches(
     for anchor in group_spans[0]:
         chosen = [anchor]
         for spans, group_starts in zip(group_spans[1:], starts[1:], strict=True):
-            nearest = _nearest(spans, group_starts, anchor[0], window, sentence)
+            nearest = _nearest(spans, group_starts, anchor, window, sentence)
             if nearest is None:
                 break
             chosen.append(nearest)
@@ -532,25 +532,25 @@ def _pattern_matches(
 def _nearest(
     spans: list[tuple[int, int]],
     starts: list[int],
-    position: int,
+    anchor: tuple[int, int],
     window: int,
     sentence: list[int] | None = None,
 ) -> tuple[int, int] | None:
-    """The span starting nearest `position` (the earlier on a tie), if within `window` and,
-    given the words' `sentence` numbers, in the same sentence. Those numbers only grow, so
-    the nearest in the sentence is still one of the two spans around `position`: "Legs
-    tired. Now numbness creeping to both my calves" pairs the numbness with the calves."""
+    """The span nearest the anchor (the earlier on a tie), if within `window` and, given the
+    words' `sentence` numbers, in the anchor's sentence. A span after the anchor is counted
+    from the anchor's last word, so a long term ("have not been able to feel when i need")
+    does not use up the window. Those numbers only grow, so the nearest in the sentence is
+    still one of the two spans around the anchor: "Legs tired. Now numbness creeping to both
+    my calves" pairs the numbness with the calves."""
+    position, end = anchor
     i = bisect_left(starts, position)
     options = [
-        j
+        (position - starts[j] if j < i else max(0, starts[j] - end), j)
         for j in (i - 1, i)
-        if 0 <= j < len(spans)
-        and abs(starts[j] - position) <= window
-        and (sentence is None or sentence[starts[j]] == sentence[position])
+        if 0 <= j < len(spans) and (sentence is None or sentence[starts[j]] == sentence[position])
     ]
-    if not options:
-        return None
-    return spans[min(options, key=lambda j: (abs(starts[j] - position), j))]
+    distance, nearest = min(options, default=(window + 1, -1))
+    return spans[nearest] if distance <= window else None
 
 
 def _named_urgent(screening: Screening) -> bool:

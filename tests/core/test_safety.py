@@ -325,6 +325,22 @@ def test_a_denied_sign_stays_denied(screener: RedFlagScreener, text: str, sign: 
     assert not result.fired and sign in [s.id for s in result.negated]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I haven't been able to feel when I need to wee since my back went",
+        "I haven't managed to pee since last night and my back is agony",
+        "my back hurts and I have not been able to tell when I need the loo",
+    ],
+)
+def test_a_long_way_of_saying_unable_leaves_the_window_for_what_follows(
+    screener: RedFlagScreener, text: str
+) -> None:
+    # "have not been able to feel when I need" is nine words: the window now counts from a
+    # term's last word, not its first.
+    assert "bladder" in [s.id for s in screen(screener, text).fired]
+
+
 def test_sore_quads_after_a_marathon_are_not_a_red_flag(screener: RedFlagScreener) -> None:
     assert not screen(screener, "I could not walk for two days after the marathon, my quads were shot").fired
 

@@ -237,6 +237,7 @@ def test_signs_told_in_everyday_words_fire(screener: RedFlagScreener, text: str,
         "a kind man came to help me stretch at the finish, my back is a bit sore",
         "my bladder lets me down on long runs, I need to stop twice",
         "I was no longer able to walk fast after mile 20, back a bit sore",
+        "my legs are fine, they do not hold me back, back a bit sore",
     ],
 )
 def test_near_misses_in_the_same_words_stay_quiet(screener: RedFlagScreener, text: str) -> None:
@@ -339,6 +340,18 @@ def test_a_long_way_of_saying_unable_leaves_the_window_for_what_follows(
     # "have not been able to feel when I need" is nine words: the window now counts from a
     # term's last word, not its first.
     assert "bladder" in [s.id for s in screen(screener, text).fired]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "When I woke up my legs would not hold me and I had to crawl to the bathroom",
+        "my legs wouldn't support me this morning, back agony",
+    ],
+)
+def test_legs_that_would_not_hold_me_are_not_a_denial(screener: RedFlagScreener, text: str) -> None:
+    # The "not" of "would not hold me" once negated the legs and the crawl beside it.
+    assert "both_legs" in [s.id for s in screen(screener, text).fired]
 
 
 def test_sore_quads_after_a_marathon_are_not_a_red_flag(screener: RedFlagScreener) -> None:

@@ -347,11 +347,20 @@ def test_a_long_way_of_saying_unable_leaves_the_window_for_what_follows(
     [
         "When I woke up my legs would not hold me and I had to crawl to the bathroom",
         "my legs wouldn't support me this morning, back agony",
+        "my legs did not want to move this morning and my back is agony",
+        "I could not get my legs to move after I got out of bed, back pain",
+        "my legs just didn't respond when I tried to stand, back agony",
+        "my legs refused to work when I got up, lower back agony",
     ],
 )
-def test_legs_that_would_not_hold_me_are_not_a_denial(screener: RedFlagScreener, text: str) -> None:
+def test_legs_that_would_not_obey_are_not_a_denial(screener: RedFlagScreener, text: str) -> None:
     # The "not" of "would not hold me" once negated the legs and the crawl beside it.
     assert "both_legs" in [s.id for s in screen(screener, text).fired]
+
+
+def test_no_feeling_told_with_did_not_have_is_numbness(screener: RedFlagScreener) -> None:
+    text = "I didn't have any feeling down there when I wiped, back hurts"
+    assert "saddle_numbness" in [s.id for s in screen(screener, text).fired]
 
 
 def test_sore_quads_after_a_marathon_are_not_a_red_flag(screener: RedFlagScreener) -> None:

@@ -363,6 +363,12 @@ def test_no_feeling_told_with_did_not_have_is_numbness(screener: RedFlagScreener
     assert "saddle_numbness" in [s.id for s in screen(screener, text).fired]
 
 
+def test_pain_worse_when_lying_down_is_night_pain(screener: RedFlagScreener) -> None:
+    lying_down = screen(screener, "back pain that gets worse when I lie down at night")
+    assert "night_pain" in [s.id for s in lying_down.fired]
+    assert not screen(screener, "my race times got worse so I stayed in bed, back a bit sore").fired
+
+
 def test_sore_quads_after_a_marathon_are_not_a_red_flag(screener: RedFlagScreener) -> None:
     assert not screen(screener, "I could not walk for two days after the marathon, my quads were shot").fired
 

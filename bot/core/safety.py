@@ -36,6 +36,15 @@ from bot.core.red_flag_model import RedFlagModel, Verdict
 from bot.core.types import Urgency
 from bot.core.word_vectors import WordVectors, shipped_word_vectors
 
+# Words in most messages: a term is filed under one of its other words (see `_Grouper`).
+# fmt: off
+_COMMON_WORDS = frozenset({
+    "a", "all", "am", "an", "and", "any", "are", "at", "be", "been", "but", "can", "could", "did",
+    "do", "does", "for", "get", "go", "got", "had", "has", "have", "i", "in", "is", "it", "just",
+    "me", "my", "no", "not", "of", "on", "or", "so", "that", "the", "then", "this", "to", "up",
+    "was", "were", "when", "will", "with", "would",
+})
+# fmt: on
 NEGATION_LOOKBACK = 5  # words before a match in which a negation cue negates it
 NEGATION_LOOKAHEAD = 4  # words after a match in which a reassurance negates it
 MIN_FUZZY_LENGTH = 6  # shorter words must match exactly: "takes" must not match "wakes"
@@ -300,9 +309,10 @@ class _Grouper:
             {key: {second: tuple(terms) for second, terms in filed.items()} for key, filed in by_key.items()}
         )
 
-    def _rarity(self, word: str) -> tuple[int, int]:
-        """Fewest terms first; among those, the longest word."""
-        return self._frequency[word], -len(word)
+    def _rarity(self, word: str) -> tuple[bool, int, int]:
+        """Words common in any message last; then fewest terms first; then the longest word.
+        A term keyed by "have" ("did not have any feeling") is tried on most messages."""
+        return word in _COMMON_WORDS, self._frequency[word], -len(word)
 
 
 def _present(group: _Group, words: _Words) -> list[Term]:
@@ -509,8 +519,9 @@ def _pattern_matches(
     position."""
     group_spans = []
     for group in pattern:
-        found = {(s, s + len(t) - 1) for t in _present(group, words) for s in _find(t, words)}
-        spans = sorted(span for span in found if excluded.isdisjoint(range(span[0], span[1] + 1)))
+        spans = sorted({(s, s + len(t) - 1) for t in _present(group, words) for s in _find(t, words)})
+        if excluded:  # rare: only when matching again around other senses or denied words
+            spans = [span for span in spans if excluded.isdisjoint(range(span[0], span[1] + 1))]
         if not spans:
             return []
         group_spans.append(spans)
@@ -544,12 +555,12 @@ def _nearest(
     my calves" pairs the numbness with the calves."""
     position, end = anchor
     i = bisect_left(starts, position)
-    options = [
-        (position - starts[j] if j < i else max(0, starts[j] - end), j)
-        for j in (i - 1, i)
-        if 0 <= j < len(spans) and (sentence is None or sentence[starts[j]] == sentence[position])
-    ]
-    distance, nearest = min(options, default=(window + 1, -1))
+    nearest, distance = -1, window + 1
+    if i > 0 and (sentence is None or sentence[starts[i - 1]] == sentence[position]):
+        nearest, distance = i - 1, position - starts[i - 1]
+    after = max(0, starts[i] - end) if i < len(starts) else distance
+    if after < distance and (sentence is None or sentence[starts[i]] == sentence[position]):
+        nearest, distance = i, after  # strictly nearer: the earlier one wins a tie
     return spans[nearest] if distance <= window else None
 
 

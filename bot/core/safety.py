@@ -45,6 +45,10 @@ _COMMON_WORDS = frozenset({
     "was", "were", "when", "will", "with", "would",
 })
 # fmt: on
+# An `unless` term cancels a match when one of its words stands this close to one of the
+# match's words ("hit by a massive headwind"), not anywhere in the sign's window: a headwind
+# earlier in the run does not cancel "I slipped on ice and landed on my back".
+UNLESS_REACH = 4
 NEGATION_LOOKBACK = 5  # words before a match in which a negation cue negates it
 NEGATION_LOOKAHEAD = 4  # words after a match in which a reassurance negates it
 MIN_FUZZY_LENGTH = 6  # shorter words must match exactly: "takes" must not match "wakes"
@@ -492,12 +496,13 @@ def _occurrences(
         spans = [s for s in spans if sentence[s.first] == sentence[s.last]]
     if not spans or not compiled.unless.by_key:
         return spans
-    cancels = _sorted_starts(compiled.unless, words)
-    return [
-        span
-        for span in spans
-        if bisect_right(cancels, span.first + window) == bisect_left(cancels, span.first - window)
-    ]
+    cancels = sorted(_covered(compiled.unless, words))
+    return [span for span in spans if not any(_near(cancels, p, UNLESS_REACH) for p in span.matched)]
+
+
+def _near(positions: list[int], position: int, reach: int) -> bool:
+    """Whether a sorted list has a position within `reach` words of `position`."""
+    return bisect_right(positions, position + reach) > bisect_left(positions, position - reach)
 
 
 def _covered(group: _Group, words: _Words) -> frozenset[int]:

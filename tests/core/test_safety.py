@@ -369,6 +369,12 @@ def test_pain_worse_when_lying_down_is_night_pain(screener: RedFlagScreener) -> 
     assert not screen(screener, "my race times got worse so I stayed in bed, back a bit sore").fired
 
 
+def test_an_unless_term_cancels_only_the_match_beside_it(screener: RedFlagScreener) -> None:
+    headwind = "Ran into a headwind, then I slipped on ice and landed on my back, agony"
+    assert "trauma" in [s.id for s in screen(screener, headwind).fired]
+    assert not screen(screener, "hit by a massive headwind on the long run, back aches").fired
+
+
 def test_sore_quads_after_a_marathon_are_not_a_red_flag(screener: RedFlagScreener) -> None:
     assert not screen(screener, "I could not walk for two days after the marathon, my quads were shot").fired
 

@@ -375,6 +375,12 @@ def test_an_unless_term_cancels_only_the_match_beside_it(screener: RedFlagScreen
     assert not screen(screener, "hit by a massive headwind on the long run, back aches").fired
 
 
+def test_a_fall_that_left_me_unable_to_move_is_about_pain_enough(screener: RedFlagScreener) -> None:
+    # Loose signs need the message to be about pain; not being able to move or walk is.
+    text = "I fell down the stairs last night and now I can't move"
+    assert "trauma" in [s.id for s in screen(screener, text).fired]
+
+
 def test_sore_quads_after_a_marathon_are_not_a_red_flag(screener: RedFlagScreener) -> None:
     assert not screen(screener, "I could not walk for two days after the marathon, my quads were shot").fired
 

@@ -478,20 +478,20 @@ class _Span:
 
 
 def _occurrences(
-    patterns: list[Pattern], compiled: _CompiledSign, words: _Words, avoid: frozenset[int] = frozenset()
+    patterns: list[Pattern], compiled: _CompiledSign, words: _Words, excluded: frozenset[int] = frozenset()
 ) -> list[_Span]:
     """Every occurrence of the patterns that uses no word of an `other_senses` phrase nor at
-    an `avoid` position, and that no `unless` term lies near."""
+    an `excluded` position, and that no `unless` term lies near."""
     sign, window = compiled.sign, compiled.sign.window
     sentence = words.sentence if sign.same_sentence else None
-    spans = [s for pattern in patterns for s in _pattern_matches(pattern, words, window, sentence, avoid)]
+    spans = [s for pattern in patterns for s in _pattern_matches(pattern, words, window, sentence, excluded)]
     if spans and compiled.other_senses.by_key:
         elsewhere = _covered(compiled.other_senses, words)
         if any(not elsewhere.isdisjoint(span.matched) for span in spans):
             # Matched again without those words: "painkillers kicked in" takes its pain word
             # out too, so a fall nearby is matched with the next pain word, not dropped.
-            excluded = elsewhere | avoid
-            spans = [s for p in patterns for s in _pattern_matches(p, words, window, sentence, excluded)]
+            also = elsewhere | excluded
+            spans = [s for p in patterns for s in _pattern_matches(p, words, window, sentence, also)]
     if sentence is not None:  # a term itself may run on past a sentence's end
         spans = [s for s in spans if sentence[s.first] == sentence[s.last]]
     if not spans or not compiled.unless.by_key:

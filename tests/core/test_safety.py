@@ -238,6 +238,8 @@ def test_signs_told_in_everyday_words_fire(screener: RedFlagScreener, text: str,
         "my bladder lets me down on long runs, I need to stop twice",
         "I was no longer able to walk fast after mile 20, back a bit sore",
         "my legs are fine, they do not hold me back, back a bit sore",
+        "my race times got worse so I stayed in bed, back a bit sore",
+        "hit by a massive headwind on the long run, back aches",
     ],
 )
 def test_near_misses_in_the_same_words_stay_quiet(screener: RedFlagScreener, text: str) -> None:
@@ -269,49 +271,47 @@ def test_idioms_of_falling_are_not_a_fall(screener: RedFlagScreener, text: str) 
     assert "trauma" not in [s.id for s in screen(screener, text).fired]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "my plans fell apart after I fell on the ice and hurt my back",
-        "I fell ill and then slipped on the stairs, my back hurts",
-        "got kicked in the back at football and it really hurts",
-        "the painkillers kicked in but I fell off my bike again and my back is agony",
-    ],
-)
-def test_a_real_fall_beside_an_idiom_still_fires(screener: RedFlagScreener, text: str) -> None:
-    assert "trauma" in [s.id for s in screen(screener, text).fired]
-
-
+# How a pattern picks its words must not hide a sign (issue 12, fourth session).
 @pytest.mark.parametrize(
     ("text", "sign"),
     [
+        # A real fall beside an idiom of falling, or past an other-sense phrase's pain word.
+        ("my plans fell apart after I fell on the ice and hurt my back", "trauma"),
+        ("I fell ill and then slipped on the stairs, my back hurts", "trauma"),
+        ("got kicked in the back at football and it really hurts", "trauma"),
+        ("the painkillers kicked in but I fell off my bike again and my back is agony", "trauma"),
+        # Words that must share a sentence are paired within it, not with a nearer one before.
         ("Back hurts. Legs tired. Now numbness everywhere, creeping slowly to both my calves", "both_legs"),
         (
             "Bike saddle hurt my bum. Numb today, numbness spreading, I think, all the way round into "
             "the groin now, back aches",
             "saddle_numbness",
         ),
+        # The nearest pain word was the denied one; the pain told later fires the sign.
+        ("I fell on the ice, no pain at first but hours later my back is agony", "trauma"),
+        ("slipped on the stairs at work, didn't hurt at the time, now my lower back is killing me", "trauma"),
+        ("came off my bike, nothing hurt then, however today my back is really sore", "trauma"),
+        # A long term ("have not been able to feel when I need") leaves the window whole.
+        ("I haven't been able to feel when I need to wee since my back went", "bladder"),
+        ("I haven't managed to pee since last night and my back is agony", "bladder"),
+        ("my back hurts and I have not been able to tell when I need the loo", "bladder"),
+        # The "not" of legs that would not obey is the sign, not a denial of it.
+        ("When I woke up my legs would not hold me and I had to crawl to the bathroom", "both_legs"),
+        ("my legs wouldn't support me this morning, back agony", "both_legs"),
+        ("my legs did not want to move this morning and my back is agony", "both_legs"),
+        ("I could not get my legs to move after I got out of bed, back pain", "both_legs"),
+        ("my legs just didn't respond when I tried to stand, back agony", "both_legs"),
+        ("my legs refused to work when I got up, lower back agony", "both_legs"),
+        ("I didn't have any feeling down there when I wiped, back hurts", "saddle_numbness"),
+        ("back pain that gets worse when I lie down at night", "night_pain"),
+        # An unless term cancels only the match beside it.
+        ("Ran into a headwind, then I slipped on ice and landed on my back, agony", "trauma"),
+        # Not being able to move makes a message about pain.
+        ("I fell down the stairs last night and now I can't move", "trauma"),
     ],
 )
-def test_a_body_part_named_in_the_sentence_before_does_not_hide_a_sign(
-    screener: RedFlagScreener, text: str, sign: str
-) -> None:
-    # A sign whose words must share a sentence pairs each word with the nearest one in its
-    # own sentence; the nearer "legs" or "my bum" of the sentence before once hid it.
+def test_where_a_sign_is_told_does_not_hide_it(screener: RedFlagScreener, text: str, sign: str) -> None:
     assert sign in [s.id for s in screen(screener, text).fired]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I fell on the ice, no pain at first but hours later my back is agony",
-        "slipped on the stairs at work, didn't hurt at the time, now my lower back is killing me",
-        "came off my bike, nothing hurt then, however today my back is really sore",
-    ],
-)
-def test_a_fall_that_did_not_hurt_at_first_still_fires(screener: RedFlagScreener, text: str) -> None:
-    # The nearest pain word was the denied one; the back pain told later fires the sign.
-    assert "trauma" in [s.id for s in screen(screener, text).fired]
 
 
 @pytest.mark.parametrize(
@@ -324,61 +324,6 @@ def test_a_fall_that_did_not_hurt_at_first_still_fires(screener: RedFlagScreener
 def test_a_denied_sign_stays_denied(screener: RedFlagScreener, text: str, sign: str) -> None:
     result = screen(screener, text)
     assert not result.fired and sign in [s.id for s in result.negated]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I haven't been able to feel when I need to wee since my back went",
-        "I haven't managed to pee since last night and my back is agony",
-        "my back hurts and I have not been able to tell when I need the loo",
-    ],
-)
-def test_a_long_way_of_saying_unable_leaves_the_window_for_what_follows(
-    screener: RedFlagScreener, text: str
-) -> None:
-    # "have not been able to feel when I need" is nine words: the window now counts from a
-    # term's last word, not its first.
-    assert "bladder" in [s.id for s in screen(screener, text).fired]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "When I woke up my legs would not hold me and I had to crawl to the bathroom",
-        "my legs wouldn't support me this morning, back agony",
-        "my legs did not want to move this morning and my back is agony",
-        "I could not get my legs to move after I got out of bed, back pain",
-        "my legs just didn't respond when I tried to stand, back agony",
-        "my legs refused to work when I got up, lower back agony",
-    ],
-)
-def test_legs_that_would_not_obey_are_not_a_denial(screener: RedFlagScreener, text: str) -> None:
-    # The "not" of "would not hold me" once negated the legs and the crawl beside it.
-    assert "both_legs" in [s.id for s in screen(screener, text).fired]
-
-
-def test_no_feeling_told_with_did_not_have_is_numbness(screener: RedFlagScreener) -> None:
-    text = "I didn't have any feeling down there when I wiped, back hurts"
-    assert "saddle_numbness" in [s.id for s in screen(screener, text).fired]
-
-
-def test_pain_worse_when_lying_down_is_night_pain(screener: RedFlagScreener) -> None:
-    lying_down = screen(screener, "back pain that gets worse when I lie down at night")
-    assert "night_pain" in [s.id for s in lying_down.fired]
-    assert not screen(screener, "my race times got worse so I stayed in bed, back a bit sore").fired
-
-
-def test_an_unless_term_cancels_only_the_match_beside_it(screener: RedFlagScreener) -> None:
-    headwind = "Ran into a headwind, then I slipped on ice and landed on my back, agony"
-    assert "trauma" in [s.id for s in screen(screener, headwind).fired]
-    assert not screen(screener, "hit by a massive headwind on the long run, back aches").fired
-
-
-def test_a_fall_that_left_me_unable_to_move_is_about_pain_enough(screener: RedFlagScreener) -> None:
-    # Loose signs need the message to be about pain; not being able to move or walk is.
-    text = "I fell down the stairs last night and now I can't move"
-    assert "trauma" in [s.id for s in screen(screener, text).fired]
 
 
 def test_sore_quads_after_a_marathon_are_not_a_red_flag(screener: RedFlagScreener) -> None:
